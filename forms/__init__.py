@@ -1,0 +1,1 @@
+"""WTForms classes of the public registration flow."""

@@ -1,0 +1,95 @@
+"""Mektep-1: electronic registration of children into first grade.
+
+`create_app()` is the only way to get an application; nothing runs at import time.
+"""
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.config import Config
+from portal.extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def create_app(config=None, **overrides):
+    """Build the application.
+
+    `config` is a config class (default `Config`, from the environment);
+    keyword overrides win over it, e.g. `create_app(SQLALCHEMY_DATABASE_URI=...)`.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config or Config)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
+    app.config.setdefault("UPLOAD_FOLDER", None)
+    if not app.config["UPLOAD_FOLDER"]:
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_admin(app)
+    register_cli(app)
+    return app
+
+
+def database_url(app):
+    url = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        return "sqlite:///" + os.path.join(app.instance_path, "mektep.sqlite3")
+    # psycopg 3 is the driver we install; accept the usual spellings of the URL.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def register_extensions(app):
+    from portal import audit, i18n, models  # noqa: F401  (models fill the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    audit.install()
+
+    @login_manager.user_loader
+    def load_staff_user(user_id):
+        from portal.models import StaffUser
+
+        user = db.session.get(StaffUser, int(user_id))
+        return user if user is not None and user.is_active else None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # Foreign keys are off by default in SQLite; WAL lets readers and a writer
+    # work at once; busy_timeout makes concurrent writers queue, not fail.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def register_blueprints(app):
+    from portal.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+
+def register_admin(app):
+    from admin import init_admin
+
+    init_admin(app)
+
+
+def register_cli(app):
+    from portal.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,48 @@
+"""Configuration from the environment (see data-formats.md, "Configuration").
+
+One class per way of running; `portal.create_app()` picks `Config` unless told
+otherwise. Every setting can come from the environment so that a deployment never
+edits code.
+"""
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    # None means "a SQLite file in the instance folder", resolved by the factory.
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    REDIS_URL = _env("REDIS_URL")  # unset: jobs run in-process
+    MAIL_SERVER = _env("MAIL_SERVER")  # unset: mail is written to the log
+    MAIL_PORT = int(_env("MAIL_PORT", "0") or 0) or None
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@1mektep.edu.gov.kg")
+    REGISTRY_URL = _env("REGISTRY_URL")  # unset: the local registry tables
+    TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
+    UPLOAD_FOLDER = _env("UPLOAD_FOLDER")  # None: <instance>/uploads, outside the web root
+
+    BABEL_DEFAULT_LOCALE = "ky"
+    BABEL_DEFAULT_TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    LANGUAGES = ("ky", "ru", "en")
+
+    WTF_CSRF_TIME_LIMIT = None  # a parent may take long over a form; the session bounds it
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # the largest upload (5 MB) plus form fields
+
+    TESTING = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    SERVER_NAME = None

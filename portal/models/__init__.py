@@ -1,0 +1,31 @@
+"""All models, importable from one place: `from portal.models import School`."""
+from portal.models.applications import (  # noqa: F401
+    ACTIVE_STATUSES,
+    STATUSES,
+    Appeal,
+    Applicant,
+    Application,
+    ApplicationEvent,
+    CommissionDecision,
+    Document,
+)
+from portal.models.audit import AuditEntry, OutboxMessage  # noqa: F401
+from portal.models.campaign import DEFAULT_POLICY, Campaign  # noqa: F401
+from portal.models.geography import (  # noqa: F401
+    Address,
+    District,
+    MicrodistrictAddress,
+    Region,
+    School,
+)
+from portal.models.quota import (  # noqa: F401
+    LANGUAGES,
+    QUOTA_STATES,
+    ClassSet,
+    GradeStat,
+    SchoolQuota,
+    SeatPool,
+)
+from portal.models.registry import RegistryLink, RegistryPerson, Teacher  # noqa: F401
+from portal.models.staff import ROLES, StaffUser  # noqa: F401
+from portal.models.types import utcnow  # noqa: F401

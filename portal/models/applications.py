@@ -1,0 +1,199 @@
+"""Applicants, applications with their history, documents, commission decisions, appeals."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.campaign import Campaign
+from portal.models.geography import District, School
+from portal.models.quota import LANGUAGES
+from portal.models.types import UTCDateTime, sql_in, utcnow
+
+# The statuses of data-formats.md. An application is active (holds or has held
+# its seat and counts for R10) in the first four.
+ACTIVE_STATUSES = ("registered", "documents_received", "enrolled", "admitted_by_commission")
+STATUSES = ACTIVE_STATUSES + ("cancelled", "documents_missing", "transferred_to_special_school")
+
+
+class Applicant(db.Model):
+    """A parent or legal representative who has signed in at least once."""
+
+    __tablename__ = "applicants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pin: Mapped[str] = mapped_column(String(14), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(16))  # E.164
+    locale: Mapped[str] = mapped_column(String(2), default="ky")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Application(db.Model):
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint(sql_in("status", STATUSES), name="status"),
+        CheckConstraint(sql_in("language", LANGUAGES), name="language"),
+        CheckConstraint("stage IN (1, 2)", name="stage"),
+        CheckConstraint("child_sex IN ('M', 'F')", name="child_sex"),
+        # R10: one active application per child per campaign, kept by the database.
+        Index(
+            "uq_applications_active_child",
+            "campaign_id",
+            "child_pin",
+            unique=True,
+            sqlite_where=text("is_active"),
+            postgresql_where=text("is_active"),
+        ),
+        Index("ix_applications_school_order", "school_id", "language", "queue_no"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    language: Mapped[str] = mapped_column(String(2))
+    stage: Mapped[int] = mapped_column(Integer)
+    # teacher, twin, commission, or a campaign's further category; null for the normal flow.
+    category: Mapped[Optional[str]] = mapped_column(String(32))
+    over_quota: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(32), default="registered")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The school's first-come-first-served order: the seat pool's `issued` at commit.
+    queue_no: Mapped[int] = mapped_column(Integer)
+    # The applicant acts as a legal representative (R9), not as a parent.
+    as_representative: Mapped[bool] = mapped_column(Boolean, default=False)
+    twin_group: Mapped[Optional[str]] = mapped_column(String(20), index=True)
+    # What the registry said of the child at registration, kept for the school.
+    child_pin: Mapped[str] = mapped_column(String(14), index=True)
+    child_last_name: Mapped[str] = mapped_column(String(100))
+    child_first_name: Mapped[str] = mapped_column(String(100))
+    child_patronymic: Mapped[str] = mapped_column(String(100), default="")
+    child_sex: Mapped[str] = mapped_column(String(1))
+    child_birth_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    documents_received_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    applicant: Mapped[Applicant] = relationship()
+    school: Mapped[School] = relationship()
+    history: Mapped[list["ApplicationEvent"]] = relationship(
+        back_populates="application", order_by="ApplicationEvent.id"
+    )
+
+    def __str__(self):
+        return self.number
+
+
+class ApplicationEvent(db.Model):
+    """One step of an application's status history."""
+
+    __tablename__ = "application_events"
+    __table_args__ = (CheckConstraint(sql_in("status", STATUSES), name="status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))  # applicant, school, district, commission, system
+    note: Mapped[Optional[str]] = mapped_column(Text)
+
+    application: Mapped[Application] = relationship(back_populates="history")
+
+
+DOCUMENT_KINDS = ("teacher_proof", "representative_act", "registration_proof", "other")
+VERIFICATIONS = ("pending", "accepted", "rejected")
+
+
+class Document(db.Model):
+    """An uploaded file; the bytes live outside the web root under `storage_key`."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint(sql_in("kind", DOCUMENT_KINDS), name="kind"),
+        CheckConstraint(sql_in("verification", VERIFICATIONS), name="verification"),
+        CheckConstraint("size_bytes > 0", name="size"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("applications.id"), index=True
+    )
+    owner_pin: Mapped[str] = mapped_column(String(14), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verification: Mapped[str] = mapped_column(String(16), default="pending")
+    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_users.id"))
+
+    application: Mapped[Optional[Application]] = relationship()
+
+
+class CommissionDecision(db.Model):
+    """A decision of a district Commission on Children's Affairs to admit a child (R12)."""
+
+    __tablename__ = "commission_decisions"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "district_id", "number"),
+        CheckConstraint(sql_in("language", LANGUAGES), name="language"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    number: Mapped[str] = mapped_column(String(50))
+    decided_on: Mapped[date] = mapped_column(Date)
+    child_pin: Mapped[str] = mapped_column(String(14), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    language: Mapped[str] = mapped_column(String(2))
+    grounds: Mapped[str] = mapped_column(Text)
+    application_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("applications.id"), unique=True
+    )
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    district: Mapped[District] = relationship()
+    school: Mapped[School] = relationship()
+    application: Mapped[Optional[Application]] = relationship()
+
+
+APPEAL_STATUSES = ("open", "answered", "escalated")
+
+
+class Appeal(db.Model):
+    """A parent's electronic appeal to the district, answered within 3 working days (R16)."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (CheckConstraint(sql_in("status", APPEAL_STATUSES), name="status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"), index=True)
+    application_id: Mapped[Optional[int]] = mapped_column(ForeignKey("applications.id"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[Optional[str]] = mapped_column(Text)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_users.id"))
+    escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    district: Mapped[District] = relationship()
+    applicant: Mapped[Applicant] = relationship()
+    application: Mapped[Optional[Application]] = relationship()

@@ -1,0 +1,72 @@
+"""The audit trail (R13) and the notification outbox."""
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.types import UTCDateTime, sql_in, utcnow
+
+AUDIT_ACTIONS = ("insert", "update", "delete", "import", "command", "sign_in", "view")
+
+
+class AuditEntry(db.Model):
+    """Who did what to which record, when, with the values before and after.
+
+    Written only by `portal.audit` (never by a view); the application refuses
+    to change or delete an entry, and on PostgreSQL a trigger refuses it too.
+    """
+
+    __tablename__ = "audit_entries"
+    __audit__ = False
+    __table_args__ = (
+        CheckConstraint(sql_in("action", AUDIT_ACTIONS), name="action"),
+        Index("ix_audit_entries_entity", "entity", "entity_id"),
+    )
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))  # "staff:12", "applicant:3", "command:demo"
+    actor_user_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    # The scope the change belongs to, so districts and schools see their own trail.
+    district_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    school_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[Optional[str]] = mapped_column(String(64))
+    before: Mapped[Optional[dict]] = mapped_column(JSON)
+    after: Mapped[Optional[dict]] = mapped_column(JSON)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+
+
+OUTBOX_STATES = ("pending", "queued", "sent", "failed")
+CHANNELS = ("email", "sms")
+
+
+class OutboxMessage(db.Model):
+    """A message written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox_messages"
+    __audit__ = False
+    __table_args__ = (
+        CheckConstraint(sql_in("state", OUTBOX_STATES), name="state"),
+        CheckConstraint(sql_in("channel", CHANNELS), name="channel"),
+        Index("ix_outbox_messages_due", "state", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(2), default="ky")
+    template: Mapped[str] = mapped_column(String(64))
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

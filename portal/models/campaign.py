@@ -1,0 +1,55 @@
+"""Admission campaigns: one per school year, with their dates and policy."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.types import UTCDateTime, utcnow
+
+# Where the regulation leaves a choice, the campaign decides. These are the
+# defaults, each with its source; a campaign's `policy` overrides any of them.
+DEFAULT_POLICY = {
+    # R8, §20: at most three cancellations, a move included.
+    "cancel_limit": 3,
+    # R9, §21: a legal representative registers at most two children.
+    "representative_child_limit": 2,
+    # R4, §11: class-set size bounds.
+    "class_set_min_seats": 25,
+    "class_set_max_seats": 42,
+    # R5, §18-19: the quota is confirmed 3 working days before stage 1.
+    "quota_deadline_working_days": 3,
+    # R16, §17: appeals answered within 3 working days.
+    "appeal_working_days": 3,
+    # R11: reminders this many days before the end of the document window.
+    "document_reminder_days": [7, 2],
+    # R6, §25: the siblings of a twin admitted within the quota come over quota
+    # (the quota "grows by that number"), even when free seats remain.
+    "twins_always_over_quota": True,
+    # Personal data kept this many days after the document window closes.
+    "retention_days": 365 * 3,
+}
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[str] = mapped_column(String(9), unique=True)  # "2026-2027"
+    birth_from: Mapped[date] = mapped_column(Date)
+    birth_to: Mapped[date] = mapped_column(Date)
+    stage1_opens: Mapped[datetime] = mapped_column(UTCDateTime)
+    stage2_opens: Mapped[datetime] = mapped_column(UTCDateTime)
+    registration_closes: Mapped[datetime] = mapped_column(UTCDateTime)
+    documents_from: Mapped[date] = mapped_column(Date)
+    documents_until: Mapped[date] = mapped_column(Date)
+    holidays: Mapped[list] = mapped_column(JSON, default=list)
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    policy: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def setting(self, name):
+        """A policy setting of this campaign, or its documented default."""
+        return (self.policy or {}).get(name, DEFAULT_POLICY[name])
+
+    def __str__(self):
+        return self.year

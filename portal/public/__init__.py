@@ -1,0 +1,2 @@
+"""The public pages for parents."""
+from portal.public.blueprint import bp  # noqa: F401
