@@ -1,11 +1,70 @@
-"""The command line: `flask --app wsgi <command>` (data-formats.md, "Command line")."""
+"""The command line: `flask --app wsgi <command>` (data-formats.md, "Command line").
+
+Each command is a thin edge: it names the actor for the audit trail, calls the
+module that does the work, and commits once.
+"""
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
+
+from portal.audit import acting_as
 
 data_cli = AppGroup("data", help="Import data folders.")
 users_cli = AppGroup("users", help="Staff users.")
 
 
+@data_cli.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@with_appcontext
+def data_import(folder):
+    """Validate and import every file of FOLDER, all or nothing."""
+    from portal.importer import ImportFailed, import_folder
+
+    with acting_as("command:data import"):
+        try:
+            report = import_folder(folder, echo=click.echo)
+        except ImportFailed as failure:
+            for line in failure.errors:
+                click.echo(line, err=True)
+            raise click.exceptions.Exit(1)
+    click.echo(report.summary())
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo data and exit.")
+@with_appcontext
+def demo(host, port, no_serve):
+    """Create the database, load the sample data with stage 1 open now, and serve."""
+    from portal.demo import run_demo
+
+    run_demo(host=host, port=port, serve=not no_serve, echo=click.echo)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["ministry", "district", "commission", "director"]))
+@click.option("--scope", default="", help="District code or school code (empty for ministry).")
+@click.option("--full-name", default="")
+@click.option("--password", default=None, help="Without it, a one-time activation link is printed.")
+@with_appcontext
+def users_create(email, role, scope, full_name, password):
+    """Create a staff user with one role and one scope."""
+    from portal.staff_accounts import StaffAccountError, create_staff_user
+
+    with acting_as("command:users create"):
+        try:
+            user, activation_link = create_staff_user(
+                email=email, role=role, scope=scope, full_name=full_name, password=password
+            )
+        except StaffAccountError as error:
+            raise click.ClickException(str(error))
+    click.echo(f"created {user.email} ({user.role} {scope or 'national'})")
+    if activation_link:
+        click.echo(f"activation link (valid once): {activation_link}")
+
+
 def register_commands(app):
     app.cli.add_command(data_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo)
