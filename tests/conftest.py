@@ -2,7 +2,7 @@
 
 Without DATABASE_URL the suite runs on SQLite: the migrations build a template
 file once, and each test gets its own copy. With DATABASE_URL (PostgreSQL in
-CI) the migrations run once on a clean schema and each test ends by truncating
+CI) the migrations build a database of the run's own and each test ends by truncating
 every table, so tests can commit from many connections (the race tests need
 real commits) and still start from nothing.
 """
@@ -10,7 +10,7 @@ import os
 import shutil
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from portal import create_app
 from portal.config import TestConfig
@@ -38,17 +38,25 @@ def _migrate(url):
 def database(tmp_path_factory):
     url = _server_url()
     if url:
-        app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
-        with app.app_context():
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
-        _migrate(url)
-        return {"kind": "server", "url": url}
+        # A database of its own for this run, next to the one named in
+        # DATABASE_URL, so that concurrent runs (and pytest-xdist workers)
+        # never drop each other's schema.
+        base = make_url(create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url).config["SQLALCHEMY_DATABASE_URI"])
+        name = f"{base.database}_run_{os.getpid()}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        run_url = base.set(database=name).render_as_string(hide_password=False)
+        _migrate(run_url)
+        yield {"kind": "server", "url": run_url}
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        return
     template = tmp_path_factory.mktemp("db") / "template.sqlite3"
     _migrate("sqlite:///" + str(template))
-    return {"kind": "sqlite", "template": template}
+    yield {"kind": "sqlite", "template": template}
 
 
 def _truncate_all(url):
