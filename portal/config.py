@@ -25,6 +25,12 @@ class Config:
     MAIL_PORT = int(_env("MAIL_PORT", "0") or 0) or None
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@1mektep.edu.gov.kg")
     REGISTRY_URL = _env("REGISTRY_URL")  # unset: the local registry tables
+    # The state registry over "Түндүк" (docs/registry.md explains each number).
+    REGISTRY_CLIENT_ID = _env("REGISTRY_CLIENT_ID", "KG/GOV/mektep1/portal")  # X-Road-Client
+    REGISTRY_TIMEOUT = float(_env("REGISTRY_TIMEOUT", "3"))  # seconds, connect and read each
+    REGISTRY_RETRIES = int(_env("REGISTRY_RETRIES", "2"))  # extra tries of a failed read
+    REGISTRY_BREAKER_FAILURES = int(_env("REGISTRY_BREAKER_FAILURES", "5"))  # in a row: open
+    REGISTRY_BREAKER_RESET = float(_env("REGISTRY_BREAKER_RESET", "30"))  # seconds open
     TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER")  # None: <instance>/uploads, outside the web root
 
