@@ -3,7 +3,7 @@
 The locale is the user's explicit choice (kept in the session), then the
 browser's Accept-Language, then Kyrgyz. `<html lang>` follows it.
 """
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 from portal.extensions import babel
@@ -11,12 +11,14 @@ from portal.extensions import babel
 
 def select_locale():
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Commands and jobs have no session or browser to ask; jobs choose the
+        # recipient's language with force_locale, which bypasses this selector.
+        return languages[0]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    if request:
-        return request.accept_languages.best_match(languages) or languages[0]
-    return languages[0]
+    return request.accept_languages.best_match(languages) or languages[0]
 
 
 def init_app(app):
