@@ -32,6 +32,8 @@ class Config:
     REGISTRY_BREAKER_FAILURES = int(_env("REGISTRY_BREAKER_FAILURES", "5"))  # in a row: open
     REGISTRY_BREAKER_RESET = float(_env("REGISTRY_BREAKER_RESET", "30"))  # seconds open
     TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
+    # Where people reach the site; links in mail and commands start with it.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER")  # None: <instance>/uploads, outside the web root
 
     BABEL_DEFAULT_LOCALE = "ky"
