@@ -143,7 +143,7 @@ def upgrade():
 
     op.create_table('applications',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('applicant_id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),

@@ -59,7 +59,7 @@ class Application(db.Model):
         Index("ix_applications_school_order", "school_id", "language", "queue_no"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
