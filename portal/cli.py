@@ -5,8 +5,10 @@ module that does the work, and commits once.
 """
 import click
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import format_datetime, gettext
 
 from portal.audit import acting_as
+from portal.extensions import db
 
 data_cli = AppGroup("data", help="Import data folders.")
 users_cli = AppGroup("users", help="Staff users.")
@@ -23,10 +25,14 @@ def data_import(folder):
         try:
             report = import_folder(folder, echo=click.echo)
         except ImportFailed as failure:
-            for line in failure.errors:
-                click.echo(line, err=True)
-            raise click.exceptions.Exit(1)
+            _exit_import_failed(failure)
     click.echo(report.summary())
+
+
+def _exit_import_failed(failure):
+    for line in failure.errors:
+        click.echo(line, err=True)
+    raise click.exceptions.Exit(1)
 
 
 @click.command("demo")
@@ -37,8 +43,12 @@ def data_import(folder):
 def demo(host, port, no_serve):
     """Create the database, load the sample data with stage 1 open now, and serve."""
     from portal.demo import run_demo
+    from portal.importer import ImportFailed
 
-    run_demo(host=host, port=port, serve=not no_serve, echo=click.echo)
+    try:
+        run_demo(host=host, port=port, serve=not no_serve, echo=click.echo)
+    except ImportFailed as failure:  # the shipped sample data no longer fits the importer
+        _exit_import_failed(failure)
 
 
 @users_cli.command("create")
@@ -59,9 +69,12 @@ def users_create(email, role, scope, full_name, password):
             )
         except StaffAccountError as error:
             raise click.ClickException(str(error))
-    click.echo(f"created {user.email} ({user.role} {scope or 'national'})")
+        db.session.commit()
+    click.echo(gettext("Created %(email)s: %(role)s, scope %(scope)s.", email=user.email, role=user.role,
+                       scope=scope or gettext("the whole country")))
     if activation_link:
-        click.echo(f"activation link (valid once): {activation_link}")
+        click.echo(gettext("One-time activation link, valid until %(until)s: %(link)s",
+                           until=format_datetime(user.activation_expires_at, "short"), link=activation_link))
 
 
 def register_commands(app):

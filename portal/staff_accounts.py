@@ -1,0 +1,134 @@
+"""Staff accounts: one role and one scope each, Argon2 passwords, activation links.
+
+The functions flush and never commit: the command or request that calls them
+commits once.
+"""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import ROLES, District, School, StaffUser, utcnow
+
+# Long enough for a person to open the mail in the next working week.
+ACTIVATION_VALID_FOR = timedelta(days=7)
+MIN_PASSWORD_LENGTH = 8
+# Good enough to catch typing mistakes; the activation mail proves the address.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+_hasher = PasswordHasher()
+
+
+class StaffAccountError(ValueError):
+    """A staff account that cannot be created as asked; the message says why."""
+
+
+def create_staff_user(*, email, role, scope, full_name="", password=None):
+    """Create a staff user; return (user, activation link or None).
+
+    With a password the account is ready to sign in. Without one, the account
+    waits for its owner to choose a password through the returned one-time
+    link; only a hash of the link's token is stored.
+    """
+    email = (email or "").strip().lower()
+    scope = (scope or "").strip()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise StaffAccountError(_("%(email)s is not an e-mail address.", email=email))
+    if role not in ROLES:
+        raise StaffAccountError(_("Unknown role %(role)s.", role=role))
+    taken = db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email))
+    if taken is not None:
+        raise StaffAccountError(_("A staff user with the e-mail %(email)s already exists.", email=email))
+    if password is not None:
+        check_password_strength(password)
+
+    user = StaffUser(email=email, full_name=(full_name or "").strip(), role=role)
+    user.district, user.school = _scope_for(role, scope)
+    activation_link = None
+    if password is None:
+        activation_link = _start_activation(user)
+    else:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    return user, activation_link
+
+
+def _scope_for(role, scope):
+    """(district, school) of a user of `role` with the scope code `scope`."""
+    if role == "ministry":
+        if scope:
+            raise StaffAccountError(_("A ministry user has the whole country as scope: leave the scope empty."))
+        return None, None
+    wants_district = role in ("district", "commission")
+    if not scope:
+        raise StaffAccountError(
+            _("A district or commission user needs a district code as scope.")
+            if wants_district
+            else _("A director needs a school code as scope.")
+        )
+    district = db.session.scalar(select(District).where(District.code == scope))
+    school = None if district else db.session.scalar(select(School).where(School.code == scope))
+    if district is None and school is None:
+        raise StaffAccountError(_("No district or school has the code %(code)s.", code=scope))
+    if wants_district and district is None:
+        raise StaffAccountError(
+            _("%(code)s is a school; a district or commission user needs a district code as scope.", code=scope)
+        )
+    if not wants_district and school is None:
+        raise StaffAccountError(_("%(code)s is a district; a director needs a school code as scope.", code=scope))
+    return district, school
+
+
+def check_password_strength(password):
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffAccountError(
+            _("A password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
+        )
+
+
+def hash_password(password):
+    """An Argon2 hash of `password` (salted: two hashes of one password differ)."""
+    return _hasher.hash(password)
+
+
+def set_password(user, password):
+    """Store an Argon2 hash of `password`; the password itself is never stored."""
+    user.password_hash = hash_password(password)
+
+
+def verify_password(user, password):
+    """True if `password` is the user's password.
+
+    A hash made with weaker parameters than today's is replaced on the way
+    (the caller's commit keeps it), as argon2-cffi recommends.
+    """
+    if not user.password_hash or password is None:
+        return False
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        set_password(user, password)
+    return True
+
+
+def activation_token_hash(token):
+    """What is stored of an activation token: its SHA-256, so a leaked table opens nothing."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _start_activation(user):
+    token = secrets.token_urlsafe(32)
+    user.activation_token_hash = activation_token_hash(token)
+    user.activation_expires_at = utcnow() + ACTIVATION_VALID_FOR
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/admin/activate/{token}"
