@@ -48,7 +48,7 @@ def database_url(app):
 
 
 def register_extensions(app):
-    from portal import audit, i18n, models  # noqa: F401  (models fill the metadata)
+    from portal import audit, i18n, models, notifications  # noqa: F401  (models fill the metadata)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -56,6 +56,7 @@ def register_extensions(app):
     login_manager.init_app(app)
     i18n.init_app(app)
     audit.install()
+    notifications.install()
 
     @login_manager.user_loader
     def load_staff_user(user_id):
@@ -70,6 +71,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     # Foreign keys are off by default in SQLite; WAL lets readers and a writer
     # work at once; busy_timeout makes concurrent writers queue, not fail.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (below).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -77,10 +80,24 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(connection):
+    # A deferred SQLite transaction that read first and writes later fails at
+    # once (SQLITE_BUSY_SNAPSHOT) when another writer committed in between;
+    # taking the write lock at BEGIN makes concurrent requests queue instead.
+    # This serialises writers on the embedded default; PostgreSQL is for load.
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def register_blueprints(app):
+    from portal.api import bp as api_bp
     from portal.public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    # The API authenticates by bearer token, not by cookie: no CSRF token there.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_admin(app):

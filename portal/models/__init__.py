@@ -10,6 +10,7 @@ from portal.models.applications import (  # noqa: F401
     Document,
 )
 from portal.models.audit import AuditEntry, OutboxMessage  # noqa: F401
+from portal.models.auth import ApiToken, SignInCode  # noqa: F401
 from portal.models.campaign import DEFAULT_POLICY, Campaign  # noqa: F401
 from portal.models.geography import (  # noqa: F401
     Address,

@@ -1,0 +1,79 @@
+"""Stages, closing and working days of a campaign (R2, R5, R11, R16). All local
+times are Asia/Bishkek; stored times are UTC."""
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+BEFORE_STAGE1 = 0
+CLOSED = None
+
+
+def local_zone():
+    try:
+        return ZoneInfo(current_app.config["TIMEZONE"])
+    except RuntimeError:  # no app context (pure tests)
+        return ZoneInfo("Asia/Bishkek")
+
+
+def stage_at(campaign, now):
+    """0 before stage 1 opens, 1 or 2 while open, None after registration closes."""
+    if now >= campaign.registration_closes:
+        return CLOSED
+    if now >= campaign.stage2_opens:
+        return 2
+    if now >= campaign.stage1_opens:
+        return 1
+    return BEFORE_STAGE1
+
+
+def is_working_day(day, holidays):
+    return day.weekday() < 5 and day.isoformat() not in set(holidays or ())
+
+
+def add_working_days(day, count, holidays):
+    """The date `count` working days after (count > 0) or before (count < 0) `day`."""
+    step = 1 if count >= 0 else -1
+    remaining = abs(count)
+    while remaining:
+        day += timedelta(days=step)
+        if is_working_day(day, holidays):
+            remaining -= 1
+    return day
+
+
+def quota_deadline(campaign):
+    """The end of the last day on which a director may still change the quota.
+
+    §11/§18/§19: the quota is confirmed "3 working days before the start of
+    the first stage"; we read it as: the deadline is the end (23:59:59 local)
+    of the working day that lies that many working days before stage 1's date.
+    """
+    zone = local_zone()
+    stage1_day = campaign.stage1_opens.astimezone(zone).date()
+    last_day = add_working_days(stage1_day, -campaign.setting("quota_deadline_working_days"), campaign.holidays)
+    return datetime.combine(last_day, time(23, 59, 59), zone)
+
+
+def working_days_later(moment, count, holidays):
+    """A deadline `count` working days after `moment`, at the end of that local day (R16)."""
+    zone = local_zone()
+    day = add_working_days(moment.astimezone(zone).date(), count, holidays)
+    return datetime.combine(day, time(23, 59, 59), zone)
+
+
+def local_date(moment):
+    return moment.astimezone(local_zone()).date()
+
+
+def documents_deadline_passed(campaign, now):
+    """R11: the document window has ended (after `documents_until`, local)."""
+    return local_date(now) > campaign.documents_until
+
+
+def today_local(now):
+    return local_date(now)
+
+
+def as_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -1,0 +1,67 @@
+"""Why an admission action was refused, with a message for the person who asked.
+
+The codes are the outside contract of data-formats.md (the JSON API returns
+them); the HTTP status belongs to the API edge, the message to the user's
+language.
+"""
+from flask_babel import lazy_gettext as _l
+
+MESSAGES = {
+    "validation_error": _l("Some of the information is missing or not valid."),
+    "not_in_registry": _l("This personal number was not found in the population registry."),
+    "not_parent_of_child": _l(
+        "The registry does not show you as a parent or legal representative of this child."
+    ),
+    "not_eligible_age": _l(
+        "This child is too young for first grade this year: only children born "
+        "%(birth_from)s to %(birth_to)s can be registered."
+    ),
+    "commission_required": _l(
+        "This child can be admitted only by a decision of the district Commission on "
+        "Children's Affairs. Please apply to your district education department."
+    ),
+    "registration_closed": _l("Registration is not open now."),
+    "outside_microdistrict": _l(
+        "In the first stage a school accepts only children registered in its "
+        "microdistrict. Your registered address is not in this school's microdistrict. "
+        "If you think it should be, ask the school to check its list of addresses."
+    ),
+    "no_free_seats": _l("There are no free seats left in this school in this language."),
+    "already_registered": _l("This child already has an active application."),
+    "cancel_limit_reached": _l(
+        "An application can be cancelled at most %(limit)s times; the limit has been reached."
+    ),
+    "representative_limit_reached": _l(
+        "A legal representative can register at most %(limit)s children."
+    ),
+    "document_required": _l("Please upload the document that proves this (PDF, JPEG or PNG, up to 5 MB)."),
+    "unauthorized": _l("Please sign in again."),
+    "rate_limited": _l("Too many attempts. Please wait a little and try again."),
+    "registry_unavailable": _l(
+        "The population registry is not answering right now. Nothing was lost: "
+        "please try again in a few minutes."
+    ),
+    "school_not_available": _l("This school does not take part in electronic registration."),
+    "not_found": _l("Not found."),
+    "not_allowed": _l("This action is not allowed now."),
+}
+
+
+class AdmissionError(Exception):
+    """A refusal by the rules. `code` is stable; `message` is in the current locale."""
+
+    def __init__(self, code, *, keep_changes=False, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+        # True when what was flushed before the refusal must still be committed
+        # (a failed code attempt counts even though the sign-in is refused).
+        self.keep_changes = keep_changes
+
+    @property
+    def message(self):
+        text = str(MESSAGES[self.code])
+        try:
+            return text % self.params if self.params else text
+        except (KeyError, TypeError):
+            return text

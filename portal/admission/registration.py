@@ -1,0 +1,384 @@
+"""Registering, cancelling and moving applications: rules R1-R3 and R6-R10.
+
+Every function takes plain values or models, flushes (never commits) and
+raises `AdmissionError` on refusal; the caller (form, API, admin, job)
+commits on success and rolls back on refusal.
+"""
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal.admission import seats
+from portal.admission.calendar import stage_at
+from portal.admission.errors import AdmissionError
+from portal.admission.numbers import application_number
+from portal.extensions import db
+from portal.models import (
+    LANGUAGES,
+    Application,
+    ApplicationEvent,
+    Campaign,
+    District,
+    MicrodistrictAddress,
+    School,
+    SeatPool,
+    Teacher,
+)
+from portal.notifications import notify_applicant
+from portal.registry import RegistryUnavailable, get_registry
+
+REGISTERED = "registered"
+CANCELLABLE = ("registered", "documents_received")
+
+
+def current_campaign():
+    """The campaign now running: the newest one."""
+    return db.session.scalars(select(Campaign).order_by(Campaign.year.desc()).limit(1)).first()
+
+
+def _campaign_or_closed():
+    campaign = current_campaign()
+    if campaign is None:
+        raise AdmissionError("registration_closed")
+    return campaign
+
+
+def _registry_call(function, *args):
+    try:
+        return function(*args)
+    except RegistryUnavailable:
+        raise AdmissionError("registry_unavailable") from None
+
+
+@dataclass
+class Family:
+    """What the registry says about a child and the person applying for it."""
+
+    child: object  # registry Person
+    link: object  # the applicant's Link to the child
+    parents: list  # [(Link, Person)] of everyone linked to the child
+
+    @property
+    def as_representative(self):
+        return self.link.relation == "guardian"
+
+
+def family_of(applicant_pin, child_pin):
+    """The child and the applicant's link to it (R9: parent or legal representative)."""
+    registry = get_registry()
+    child = _registry_call(registry.person, child_pin)
+    if child is None:
+        raise AdmissionError("not_in_registry")
+    parents = _registry_call(registry.parents_of, child_pin)
+    link = next((link for link, _ in parents if link.parent_pin == applicant_pin), None)
+    if link is None:
+        raise AdmissionError("not_parent_of_child")
+    return Family(child=child, link=link, parents=parents)
+
+
+def check_eligibility(campaign, family):
+    """R1/R12: born within the campaign's range and with identity documents.
+
+    Born after the range: refused. Born before it (older children, §9), or
+    without documents of the child or of the applicant: only by a commission
+    decision.
+    """
+    child = family.child
+    if child.birth_date > campaign.birth_to:
+        raise AdmissionError(
+            "not_eligible_age",
+            birth_from=campaign.birth_from.strftime("%d.%m.%Y"),
+            birth_to=campaign.birth_to.strftime("%d.%m.%Y"),
+        )
+    applicant = next((p for link, p in family.parents if link is family.link), None)
+    if child.birth_date < campaign.birth_from or not child.has_documents:
+        raise AdmissionError("commission_required")
+    if applicant is not None and not applicant.has_documents:
+        raise AdmissionError("commission_required")
+
+
+def catchment_school_ids(family):
+    """R2 stage 1: schools whose microdistrict holds the registered address of
+    the applicant or of another parent (legal representative) of the child."""
+    addresses = {person.address_id for _, person in family.parents if person.address_id}
+    if not addresses:
+        return set()
+    return set(
+        db.session.scalars(
+            select(MicrodistrictAddress.school_id)
+            .where(MicrodistrictAddress.address_id.in_(addresses))
+            .distinct()
+        )
+    )
+
+
+def _school(code):
+    school = db.session.scalars(
+        select(School)
+        .options(joinedload(School.district).joinedload(District.region))
+        .where(School.code == code)
+    ).first()
+    if school is None:
+        raise AdmissionError("validation_error")
+    if not school.participates:
+        raise AdmissionError("school_not_available")
+    return school
+
+
+def active_application(campaign, child_pin):
+    return db.session.scalars(
+        select(Application).where(
+            Application.campaign_id == campaign.id,
+            Application.child_pin == child_pin,
+            Application.is_active.is_(True),
+        )
+    ).first()
+
+
+def _check_representative(campaign, applicant, child_pin, document):
+    """R9: a legal representative proves it with an act and registers at most N children."""
+    if document is None or document.kind != "representative_act":
+        raise AdmissionError("document_required")
+    limit = campaign.setting("representative_child_limit")
+    others = db.session.scalar(
+        select(func.count(func.distinct(Application.child_pin))).where(
+            Application.campaign_id == campaign.id,
+            Application.applicant_id == applicant.id,
+            Application.as_representative.is_(True),
+            Application.is_active.is_(True),
+            Application.child_pin != child_pin,
+        )
+    )
+    if others >= limit:
+        raise AdmissionError("representative_limit_reached", limit=limit)
+
+
+def _is_teacher(applicant_pin, school):
+    return db.session.get(Teacher, (applicant_pin, school.id)) is not None
+
+
+def _twin_admitted_within_quota(campaign, applicant_pin, child, school, language):
+    """R6: a twin (triplet...) of this child holds a normal seat at this school."""
+    registry = get_registry()
+    siblings = [
+        person.pin
+        for _, person in _registry_call(registry.children_of, applicant_pin)
+        if person.pin != child.pin and person.birth_date == child.birth_date
+    ]
+    if not siblings:
+        return None
+    return db.session.scalars(
+        select(Application).where(
+            Application.campaign_id == campaign.id,
+            Application.child_pin.in_(siblings),
+            Application.school_id == school.id,
+            Application.language == language,
+            Application.is_active.is_(True),
+            Application.over_quota.is_(False),
+        )
+    ).first()
+
+
+def register(applicant, child_pin, school_code, language, *, now, category=None, document=None):
+    """Register one child (R1-R3, R6, R7, R9, R10). Returns the new Application."""
+    campaign = _campaign_or_closed()
+    stage = stage_at(campaign, now)
+    if stage not in (1, 2):
+        raise AdmissionError("registration_closed")
+    if language not in LANGUAGES:
+        raise AdmissionError("validation_error")
+    if category not in (None, "teacher", "twin") or (
+        category is not None and category not in campaign.categories
+    ):
+        raise AdmissionError("validation_error")
+    family = family_of(applicant.pin, child_pin)
+    check_eligibility(campaign, family)
+    school = _school(school_code)
+    if active_application(campaign, child_pin) is not None:
+        raise AdmissionError("already_registered")
+    if family.as_representative:
+        _check_representative(campaign, applicant, child_pin, document)
+
+    over_quota, twin = False, None
+    if "twin" in campaign.categories:
+        twin = _twin_admitted_within_quota(campaign, applicant.pin, family.child, school, language)
+    if category == "teacher":
+        # R7 (§24): over the quota, at the school where the parent teaches,
+        # proven by the teacher registry or by a document the director checks.
+        if not _is_teacher(applicant.pin, school) and (document is None or document.kind != "teacher_proof"):
+            raise AdmissionError("document_required")
+        over_quota = True
+    elif twin is not None:
+        category, over_quota = "twin", True
+    elif category == "twin":
+        raise AdmissionError("validation_error")
+    elif stage == 1 and school.id not in catchment_school_ids(family):
+        raise AdmissionError("outside_microdistrict")
+
+    taken = (
+        seats.admit_over_quota(campaign.id, school.id, language)
+        if over_quota
+        else seats.take_seat(campaign.id, school.id, language)
+    )
+    if taken is None:
+        if over_quota or not _pool_exists(campaign, school, language):
+            raise AdmissionError("validation_error")
+        raise AdmissionError("no_free_seats")
+    application = _new_application(
+        campaign, applicant, family, school, language, stage, category, over_quota, taken,
+        twin_group=(twin.twin_group or twin.number) if twin is not None else None,
+    )
+    if document is not None:
+        document.application_id = application.id
+    if twin is not None and twin.twin_group is None:
+        twin.twin_group = twin.number
+    return application
+
+
+def register_together(applicant, child_pins, school_code, language, *, now, document=None):
+    """R6: twins (triplets...) in one submission: the first within the quota,
+    the others over it, all or none."""
+    first = register(applicant, child_pins[0], school_code, language, now=now, document=document)
+    others = [
+        register(applicant, pin, school_code, language, now=now, document=document)
+        for pin in child_pins[1:]
+    ]
+    for application in others:
+        if application.category != "twin":
+            raise AdmissionError("validation_error")
+    return [first] + others
+
+
+def _pool_exists(campaign, school, language):
+    return db.session.scalar(
+        select(func.count(SeatPool.id)).where(
+            SeatPool.campaign_id == campaign.id,
+            SeatPool.school_id == school.id,
+            SeatPool.language == language,
+            SeatPool.seats > 0,
+        )
+    ) > 0
+
+
+def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
+                     twin_group=None, status=REGISTERED, by="applicant"):
+    pool_id, queue_no = taken
+    child = family.child
+    application = Application(
+        number=application_number(
+            year=campaign.year,
+            region_code=school.district.region.code,
+            pool_id=pool_id,
+            queue_no=queue_no,
+            secret=current_app.config["SECRET_KEY"],
+        ),
+        campaign_id=campaign.id,
+        applicant_id=applicant.id,
+        school_id=school.id,
+        language=language,
+        stage=stage,
+        category=category,
+        over_quota=over_quota,
+        status=status,
+        is_active=True,
+        queue_no=queue_no,
+        as_representative=family.as_representative,
+        twin_group=twin_group,
+        child_pin=child.pin,
+        child_last_name=child.last_name,
+        child_first_name=child.first_name,
+        child_patronymic=child.patronymic or "",
+        child_sex=child.sex,
+        child_birth_date=child.birth_date,
+    )
+    application.school = school
+    db.session.add(application)
+    db.session.add(ApplicationEvent(application=application, status=status, by=by))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two registrations of the same child raced; the database kept R10.
+        raise AdmissionError("already_registered") from None
+    notify_applicant(applicant, "application_registered", application)
+    return application
+
+
+def _own_application(applicant, number, *, lock=False):
+    query = select(Application).where(
+        Application.number == number, Application.applicant_id == applicant.id
+    )
+    if lock:
+        query = query.with_for_update()
+    application = db.session.scalars(query).first()
+    if application is None:
+        raise AdmissionError("not_found")
+    return application
+
+
+def cancellations_used(campaign_id, child_pin):
+    """R8 counts the cancellations of a child's registrations in a campaign,
+    whoever of its parents made them, moves included."""
+    return db.session.scalar(
+        select(func.count(Application.id)).where(
+            Application.campaign_id == campaign_id,
+            Application.child_pin == child_pin,
+            Application.status == "cancelled",
+        )
+    )
+
+
+def cancellations_left(application):
+    limit = application.campaign.setting("cancel_limit")
+    return max(limit - cancellations_used(application.campaign_id, application.child_pin), 0)
+
+
+def _cancel(application, *, by, note=None):
+    campaign = application.campaign
+    limit = campaign.setting("cancel_limit")
+    if application.status not in CANCELLABLE:
+        raise AdmissionError("not_allowed")
+    if cancellations_used(campaign.id, application.child_pin) >= limit:
+        raise AdmissionError("cancel_limit_reached", limit=limit)
+    seats.release_seat(application)
+    application.status, application.is_active = "cancelled", False
+    db.session.add(ApplicationEvent(application=application, status="cancelled", by=by, note=note))
+    db.session.flush()
+
+
+def cancel(applicant, number, *, now):
+    """R8: cancel an application; at most `cancel_limit` times per child."""
+    application = _own_application(applicant, number, lock=True)
+    _cancel(application, by="applicant")
+    notify_applicant(applicant, "application_cancelled", application)
+    return application
+
+
+def move(applicant, number, school_code, language, *, now):
+    """Stage 2: move to another school. Counts as a cancellation (R8); all or nothing."""
+    application = _own_application(applicant, number, lock=True)
+    campaign = application.campaign
+    if stage_at(campaign, now) != 2:
+        raise AdmissionError("registration_closed")
+    if application.school.code == school_code and application.language == language:
+        raise AdmissionError("validation_error")
+    _cancel(application, by="applicant", note="moved")
+    moved = register(applicant, application.child_pin, school_code, language, now=now)
+    return moved
+
+
+def position(application):
+    """The place in the school's first-come-first-served order, among active applications."""
+    if not application.is_active:
+        return None
+    return db.session.scalar(
+        select(func.count(Application.id)).where(
+            Application.campaign_id == application.campaign_id,
+            Application.school_id == application.school_id,
+            Application.language == application.language,
+            Application.is_active.is_(True),
+            Application.queue_no <= application.queue_no,
+        )
+    )

@@ -1,0 +1,66 @@
+"""Seats (R3): taken first come, first served; never more than the quota.
+
+A normal seat is taken by ONE conditional UPDATE on the seat pool row
+(`taken < seats`). On PostgreSQL the row lock makes concurrent takers queue
+and re-check the condition after the lock is released, so the commit order is
+the order of admission; on SQLite the write lock does the same. The CHECK
+constraint `taken <= seats` is the last guard. Over-quota admissions (twins,
+teachers' children, commission decisions, R6/R7/R12) are counted separately.
+"""
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models import SeatPool
+
+
+def _pool_filter(campaign_id, school_id, language):
+    return (
+        SeatPool.campaign_id == campaign_id,
+        SeatPool.school_id == school_id,
+        SeatPool.language == language,
+    )
+
+
+def take_seat(campaign_id, school_id, language):
+    """Take a normal seat. Returns (pool_id, queue_no), or None when full."""
+    row = db.session.execute(
+        update(SeatPool)
+        .where(*_pool_filter(campaign_id, school_id, language), SeatPool.taken < SeatPool.seats)
+        .values(taken=SeatPool.taken + 1, issued=SeatPool.issued + 1)
+        .returning(SeatPool.id, SeatPool.issued)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return (row.id, row.issued) if row else None
+
+
+def admit_over_quota(campaign_id, school_id, language):
+    """Admit beyond the quota. Returns (pool_id, queue_no), or None without a pool."""
+    row = db.session.execute(
+        update(SeatPool)
+        .where(*_pool_filter(campaign_id, school_id, language))
+        .values(over_quota=SeatPool.over_quota + 1, issued=SeatPool.issued + 1)
+        .returning(SeatPool.id, SeatPool.issued)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return (row.id, row.issued) if row else None
+
+
+def release_seat(application):
+    """Give back the seat an application held (cancellation, move, R11)."""
+    counter = SeatPool.over_quota if application.over_quota else SeatPool.taken
+    db.session.execute(
+        update(SeatPool)
+        .where(
+            *_pool_filter(application.campaign_id, application.school_id, application.language),
+            counter > 0,
+        )
+        .values({counter.key: counter - 1})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def pools_of(campaign_id, school_ids=None):
+    query = select(SeatPool).where(SeatPool.campaign_id == campaign_id, SeatPool.seats > 0)
+    if school_ids is not None:
+        query = query.where(SeatPool.school_id.in_(school_ids))
+    return db.session.scalars(query).all()

@@ -1,0 +1,18 @@
+"""URL rules of the JSON API; the handlers live in `views`."""
+from flask import Blueprint
+
+from portal.api import views
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.add_url_rule("/openapi.json", "openapi", views.openapi, methods=["GET"])
+bp.add_url_rule("/auth/start", "auth_start", views.auth_start, methods=["POST"])
+bp.add_url_rule("/auth/verify", "auth_verify", views.auth_verify, methods=["POST"])
+bp.add_url_rule("/me", "me", views.me, methods=["GET"])
+bp.add_url_rule("/schools", "schools", views.schools, methods=["GET"])
+bp.add_url_rule("/applications", "applications", views.list_applications, methods=["GET"])
+bp.add_url_rule("/applications", "create_application", views.create_application, methods=["POST"])
+bp.add_url_rule("/applications/<number>", "application", views.get_application, methods=["GET"])
+bp.add_url_rule("/applications/<number>/cancel", "cancel_application", views.cancel_application, methods=["POST"])
+bp.add_url_rule("/applications/<number>/move", "move_application", views.move_application, methods=["POST"])
+bp.add_url_rule("/free-seats", "free_seats", views.free_seats, methods=["GET"])
+bp.register_error_handler(Exception, views.handle_error)

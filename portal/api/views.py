@@ -1,0 +1,230 @@
+"""Handlers of the JSON API: parse, call the domain, commit once, answer.
+
+Errors are `{"error": {"code", "message"}}` with the status of
+data-formats.md; the message is in the request's language.
+"""
+import functools
+import logging
+
+from flask import g, jsonify, request
+from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
+
+from portal import clock
+from portal.admission import registration, schools as school_choice, sign_in
+from portal.admission.documents import store_document
+from portal.admission.errors import AdmissionError
+from portal.api import serializers
+from portal.api.openapi import document as openapi_document
+from portal.audit import set_request_actor
+from portal.extensions import db
+from portal.models import Application
+from portal.registry import RegistryUnavailable, get_registry
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    "validation_error": 422,
+    "not_in_registry": 404,
+    "not_parent_of_child": 403,
+    "not_eligible_age": 422,
+    "commission_required": 422,
+    "registration_closed": 409,
+    "outside_microdistrict": 422,
+    "no_free_seats": 409,
+    "already_registered": 409,
+    "cancel_limit_reached": 409,
+    "representative_limit_reached": 409,
+    "document_required": 422,
+    "unauthorized": 401,
+    "rate_limited": 429,
+    # Added codes (data-formats.md allows extending by adding):
+    "registry_unavailable": 503,
+    "school_not_available": 422,
+    "not_found": 404,
+    "not_allowed": 409,
+}
+
+
+def error_response(error):
+    body = {"error": {"code": error.code, "message": error.message}}
+    response = jsonify(body)
+    response.status_code = STATUS[error.code]
+    if error.code == "registry_unavailable":
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+def handle_error(error):
+    if isinstance(error, AdmissionError):
+        if error.keep_changes:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return error_response(error)
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        code = {401: "unauthorized", 404: "not_found", 429: "rate_limited"}.get(
+            error.code, "validation_error"
+        )
+        response = error_response(AdmissionError(code))
+        if error.code not in (401, 404, 429):
+            response.status_code = error.code if error.code < 500 else 422
+        return response
+    log.exception("API error")  # no personal data: the traceback holds no request body
+    response = jsonify({"error": {"code": "server_error", "message": "Internal error"}})
+    response.status_code = 500
+    return response
+
+
+def requires_applicant(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else None
+        applicant = sign_in.applicant_for_token(token, now=clock.now())
+        if applicant is None:
+            raise AdmissionError("unauthorized")
+        g.applicant = applicant
+        set_request_actor(f"applicant:{applicant.id}")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _json_body():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise AdmissionError("validation_error")
+    return body
+
+
+def _text(body, name, required=True):
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise AdmissionError("validation_error")
+        return None
+    if not isinstance(value, str):
+        raise AdmissionError("validation_error")
+    return value.strip()
+
+
+def _locale():
+    return str(get_locale())
+
+
+def openapi():
+    return jsonify(openapi_document())
+
+
+def auth_start():
+    body = _json_body()
+    sign_in.start(_text(body, "pin"), _text(body, "email"), now=clock.now(), locale=_locale())
+    db.session.commit()
+    return jsonify({"status": "code_sent_if_known"}), 202
+
+
+def auth_verify():
+    body = _json_body()
+    applicant = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
+    token = sign_in.issue_token(applicant, now=clock.now())
+    db.session.commit()
+    return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
+
+
+@requires_applicant
+def me():
+    registry = get_registry()
+    try:
+        person = registry.person(g.applicant.pin)
+        children = registry.children_of(g.applicant.pin)
+    except RegistryUnavailable:
+        raise AdmissionError("registry_unavailable") from None
+    return jsonify(serializers.me(g.applicant, person, children))
+
+
+@requires_applicant
+def schools():
+    child_pin = request.args.get("child_pin", "")
+    language = request.args.get("language") or None
+    if not sign_in.valid_pin(child_pin):
+        raise AdmissionError("validation_error")
+    stage, choices = school_choice.schools_for_child(
+        g.applicant.pin, child_pin, now=clock.now(), language=language,
+        district_code=request.args.get("district") or None,
+    )
+    return jsonify({"stage": stage, "schools": [serializers.school(c, _locale()) for c in choices]})
+
+
+@requires_applicant
+def create_application():
+    if request.mimetype == "multipart/form-data":
+        body = request.form.to_dict()
+        upload = request.files.get("document")
+    else:
+        body, upload = _json_body(), None
+    child_pin = _text(body, "child_pin")
+    school_code = _text(body, "school_code")
+    language = _text(body, "language")
+    category = _text(body, "category", required=False)
+    if not sign_in.valid_pin(child_pin):
+        raise AdmissionError("validation_error")
+    document = None
+    if upload is not None and upload.filename:
+        kind = "teacher_proof" if category == "teacher" else "representative_act"
+        document = store_document(upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind)
+    application = registration.register(
+        g.applicant, child_pin, school_code, language,
+        now=clock.now(), category=category, document=document,
+    )
+    db.session.commit()
+    return jsonify(serializers.application(application)), 201
+
+
+def _own(number):
+    application = db.session.query(Application).filter_by(number=number, applicant_id=g.applicant.id).first()
+    if application is None:
+        raise AdmissionError("not_found")
+    return application
+
+
+@requires_applicant
+def list_applications():
+    rows = (
+        db.session.query(Application)
+        .filter_by(applicant_id=g.applicant.id)
+        .order_by(Application.id)
+        .all()
+    )
+    return jsonify({"applications": [serializers.application(a) for a in rows]})
+
+
+@requires_applicant
+def get_application(number):
+    return jsonify(serializers.application(_own(number)))
+
+
+@requires_applicant
+def cancel_application(number):
+    application = registration.cancel(g.applicant, number, now=clock.now())
+    db.session.commit()
+    return jsonify(serializers.application(application))
+
+
+@requires_applicant
+def move_application(number):
+    body = _json_body()
+    moved = registration.move(
+        g.applicant, number, _text(body, "school_code"), _text(body, "language"), now=clock.now()
+    )
+    db.session.commit()
+    return jsonify(serializers.application(moved)), 201
+
+
+def free_seats():
+    campaign, choices = school_choice.free_seats(district_code=request.args.get("district") or None)
+    stage = registration.stage_at(campaign, clock.now()) if campaign else None
+    response = jsonify({"stage": stage, "schools": [serializers.school(c, _locale()) for c in choices]})
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return response
