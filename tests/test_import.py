@@ -206,6 +206,26 @@ def test_a_missing_column_is_reported_on_the_header_line(session, folder):
     assert failure(folder) == ["teachers.csv:1: the header has no column school_code"]
 
 
+def test_a_byte_order_mark_is_accepted_and_bad_utf8_is_reported_with_its_line(session, folder):
+    regions = folder / "regions.csv"
+    regions.write_bytes(b"\xef\xbb\xbf" + regions.read_bytes())
+    districts = folder / "districts.csv"
+    districts.write_bytes(districts.read_bytes() + b"CH-XXX,CH,\xff\xfe,bad\n")
+    assert failure(folder) == ["districts.csv:9: the line is not valid UTF-8"]
+    districts.write_bytes(districts.read_bytes().replace(b"CH-XXX,CH,\xff\xfe,bad\n", b""))
+    load(folder)
+    assert count(Region) == 3
+
+
+def test_a_quoted_field_over_two_lines_keeps_the_physical_line_numbers(session, folder):
+    path = folder / "schools.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace('"Бишкек, Ахунбаев', '"Бишкек,\nАхунбаев')
+    lines[2] = lines[2].replace(",municipal,", ",public,")  # the third record, on physical line 4
+    path.write_text("".join(lines), encoding="utf-8")
+    assert failure(folder) == ["schools.csv:4: ownership must be one of state, municipal, private"]
+
+
 def test_a_bad_reference_is_reported_with_its_line(session, folder):
     line = append_line(folder / "microdistricts.csv", "GB-LEN-039,A9999999")
     assert failure(folder) == [

@@ -93,7 +93,7 @@ def apply_bulk(connection, bulk):
     return new, changed
 
 
-def _assign(obj, values):
+def assign_changed(obj, values):
     """Set only the attributes that differ, so an unchanged row is not written or audited."""
     changed = False
     for name, value in values.items():
@@ -111,7 +111,7 @@ def _upsert(model, key, records):
         if obj is None:
             db.session.add(model(**values))
             new += 1
-        elif _assign(obj, values):
+        elif assign_changed(obj, values):
             changed += 1
     db.session.flush()
     return new, changed

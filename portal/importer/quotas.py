@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from portal.admission.quota import GradeClass, compute_campaign_quota
 from portal.extensions import db
+from portal.importer.apply import assign_changed
 from portal.models import ClassSet, GradeStat, School, SchoolQuota, SeatPool
-from portal.importer.apply import _assign
 
 
 def _by_school(model, campaign, key):
@@ -50,7 +50,7 @@ def recompute_draft_quotas(campaign):
             quota = SchoolQuota(campaign_id=campaign.id, school_id=school_id, state="draft")
             db.session.add(quota)
             changed = True
-        changed |= _assign(quota, {
+        changed |= assign_changed(quota, {
             "base_grade": draft.base_grade,
             "min_state_language_class_sets": draft.min_state_language_class_sets,
         })
@@ -71,7 +71,7 @@ def recompute_draft_quotas(campaign):
                                         number=planned.number, **values))
                 changed = True
             else:
-                changed |= _assign(class_set, values)
+                changed |= assign_changed(class_set, values)
         for class_set in existing.values():  # class-sets beyond the new count
             db.session.delete(class_set)
             changed = True
@@ -90,7 +90,7 @@ def recompute_draft_quotas(campaign):
                 # more taken than seats (R3): keep the seats already given out.
                 wanted = pool.taken
                 counts["seats_kept_for_taken"] += 1
-            changed |= _assign(pool, {"seats": wanted})
+            changed |= assign_changed(pool, {"seats": wanted})
         counts["changed"] += int(changed)
     db.session.flush()
     return counts
