@@ -44,7 +44,7 @@ def run_demo(*, host, port, serve, echo):
 
     with acting_as("command:demo"):
         upgrade()
-        report = import_folder(str(SAMPLE_DIR), echo=echo)
+        report = import_folder(str(SAMPLE_DIR), echo=echo, commit=False)
         campaign = _sample_campaign()
         open_stage_one_now(campaign)
         staff = _read_csv("staff.csv")

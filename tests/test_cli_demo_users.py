@@ -164,5 +164,8 @@ def test_demo_twice_leaves_stage_one_open_and_demo_logins_working(app):
             assert verify_password(user, DEMO_PASSWORDS[role])
             assert DEMO_PASSWORDS[role] in result.output and email in result.output
         assert "/api/v1/openapi.json" in result.output and "12708198301953" in result.output
+        # On SQLite every transaction holds the write lock: end ours before the
+        # next run migrates on a connection of its own.
+        db.session.rollback()
     actors = set(db.session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "staff_users")))
     assert actors == {"command:demo"}
