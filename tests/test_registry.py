@@ -22,7 +22,7 @@ from portal.registry import (
     RegistryUnavailable,
     get_registry,
 )
-from portal.registry import http as registry_http
+from portal.registry import http as http_adapter
 from portal.registry.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from portal.registry.cache import PersonCache
 from tests.builders import create_address, create_district
@@ -89,7 +89,7 @@ def make_http(fake, **overrides):
 
 
 @pytest.fixture
-def registry_http_(fake_registry):  # noqa: F811
+def http_registry(fake_registry):  # noqa: F811
     registry = make_http(fake_registry)
     yield registry
     registry.close()
@@ -163,91 +163,113 @@ def test_both_adapters_keep_the_protocol():
 
 # HttpRegistry: answers ------------------------------------------------------
 
-def test_http_person_found(registry_http_, fake_registry):  # noqa: F811
-    person = registry_http_.person(MOTHER)
+def test_http_person_found(http_registry, fake_registry):  # noqa: F811
+    person = http_registry.person(MOTHER)
     assert person.full_name == "Усенова Салтанат Айбек кызы"
     assert person.birth_date == date(1985, 3, 21)
     assert fake_registry.headers["X-Road-Client"] == "KG/TEST/mektep1/tests"
     assert re.fullmatch(r"[0-9a-f]{32}", fake_registry.headers["X-Request-Id"])
 
 
-def test_http_unknown_person_is_none_and_not_retried(registry_http_, fake_registry):  # noqa: F811
-    assert registry_http_.person(UNKNOWN) is None
+def test_http_unknown_person_is_none_and_not_retried(http_registry, fake_registry):  # noqa: F811
+    assert http_registry.person(UNKNOWN) is None
     assert fake_registry.requests == 1
-    assert registry_http_.breaker.state == CLOSED  # "not found" is an answer, not a failure
+    assert http_registry.breaker.state == CLOSED  # "not found" is an answer, not a failure
 
 
-def test_http_malformed_pin_never_reaches_the_registry(registry_http_, fake_registry):  # noqa: F811
-    assert registry_http_.person("../../admin") is None
-    assert registry_http_.children_of("1") == []
-    assert registry_http_.parents_of("") == []
-    assert registry_http_.persons(["x", None]) == {}
+def test_http_malformed_pin_never_reaches_the_registry(http_registry, fake_registry):  # noqa: F811
+    assert http_registry.person("../../admin") is None
+    assert http_registry.children_of("1") == []
+    assert http_registry.parents_of("") == []
+    assert http_registry.persons(["x", None]) == {}
     assert fake_registry.requests == 0
 
 
-def test_http_children_with_relations(registry_http_):
-    wards = registry_http_.children_of(GUARDIAN)
+def test_http_children_with_relations(http_registry):
+    wards = http_registry.children_of(GUARDIAN)
     assert {(link.parent_pin, link.child_pin, link.relation) for link, _ in wards} == {
         (GUARDIAN, pin, "guardian") for pin in WARDS
     }
-    assert [person.pin for _, person in registry_http_.children_of(MOTHER)] == [SON, DAUGHTER]
-    assert registry_http_.children_of(UNKNOWN) == []
+    assert [person.pin for _, person in http_registry.children_of(MOTHER)] == [SON, DAUGHTER]
+    assert http_registry.children_of(UNKNOWN) == []
 
 
-def test_http_parents(registry_http_):
-    parents = registry_http_.parents_of(SON)
+def test_http_parents(http_registry):
+    parents = http_registry.parents_of(SON)
     assert [(link, person.pin) for link, person in parents] == [
         (Link(MOTHER, SON, "mother"), MOTHER),
         (Link(FATHER, SON, "father"), FATHER),
     ]
 
 
-def test_http_batch_in_chunks(registry_http_, fake_registry, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(registry_http, "BATCH_SIZE", 2)
-    found = registry_http_.persons([SON, MOTHER, UNKNOWN, "garbage", FATHER, SON])
+def test_http_batch_in_chunks(http_registry, fake_registry, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(http_adapter, "BATCH_SIZE", 2)
+    found = http_registry.persons([SON, MOTHER, UNKNOWN, "garbage", FATHER, SON])
     assert list(found) == [SON, MOTHER, FATHER]
     assert fake_registry.requests == 2  # four distinct PINs, two per request
-    assert registry_http_.persons([]) == {}
+    assert http_registry.persons([]) == {}
     assert fake_registry.requests == 2
+
+
+def test_http_serves_many_threads_at_once(http_registry, fake_registry):  # noqa: F811
+    # gunicorn threads share one HttpRegistry: its pool, breaker and cache.
+    persons, _ = load_sample()
+    pins = list(persons)[:40]
+    results, errors = {}, []
+
+    def look_up(pin):
+        try:
+            results[pin] = http_registry.person(pin)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=look_up, args=(pin,)) for pin in pins]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert all(results[pin].pin == pin for pin in pins)
+    assert fake_registry.requests == len(pins)
 
 
 # HttpRegistry: failures -----------------------------------------------------
 
-def test_http_slow_registry_is_retried_then_unavailable(registry_http_, fake_registry):  # noqa: F811
+def test_http_slow_registry_is_retried_then_unavailable(http_registry, fake_registry):  # noqa: F811
     fake_registry.mode = "slow"
     fake_registry.delay = TIMEOUT * 4
     started = time.monotonic()
     with pytest.raises(RegistryUnavailable, match="timeout"):
-        registry_http_.person(MOTHER)
+        http_registry.person(MOTHER)
     assert fake_registry.requests == RETRIES + 1
     assert time.monotonic() - started < TIMEOUT * (RETRIES + 1) + 1
 
 
-def test_http_500_is_retried_then_unavailable(registry_http_, fake_registry):  # noqa: F811
+def test_http_500_is_retried_then_unavailable(http_registry, fake_registry):  # noqa: F811
     fake_registry.mode = "error"
     with pytest.raises(RegistryUnavailable, match="status 500"):
-        registry_http_.children_of(MOTHER)
+        http_registry.children_of(MOTHER)
     assert fake_registry.requests == RETRIES + 1
 
 
-def test_http_a_retry_that_succeeds_hides_the_hiccup(registry_http_, fake_registry):  # noqa: F811
+def test_http_a_retry_that_succeeds_hides_the_hiccup(http_registry, fake_registry):  # noqa: F811
     fake_registry.failures = RETRIES  # the last try gets through
-    assert registry_http_.person(MOTHER).pin == MOTHER
+    assert http_registry.person(MOTHER).pin == MOTHER
     assert fake_registry.requests == RETRIES + 1
-    assert registry_http_.breaker.state == CLOSED
+    assert http_registry.breaker.state == CLOSED
 
 
-def test_http_batch_is_retried_too(registry_http_, fake_registry):  # noqa: F811
+def test_http_batch_is_retried_too(http_registry, fake_registry):  # noqa: F811
     fake_registry.failures = 1
-    assert list(registry_http_.persons([MOTHER])) == [MOTHER]
+    assert list(http_registry.persons([MOTHER])) == [MOTHER]
     assert fake_registry.requests == 2
 
 
-def test_http_registry_down_is_unavailable(registry_http_, fake_registry):  # noqa: F811
-    assert registry_http_.person(MOTHER)  # a kept-alive connection exists now
+def test_http_registry_down_is_unavailable(http_registry, fake_registry):  # noqa: F811
+    assert http_registry.person(MOTHER)  # a kept-alive connection exists now
     fake_registry.go_down()
     with pytest.raises(RegistryUnavailable, match="connection error"):
-        registry_http_.person(FATHER)
+        http_registry.person(FATHER)
     assert fake_registry.requests == 1
 
 
@@ -262,10 +284,10 @@ def test_http_registry_down_is_unavailable(registry_http_, fake_registry):  # no
     ],
     ids=["person", "children", "parents", "batch"],
 )
-def test_http_malformed_answer_is_unavailable_and_not_retried(registry_http_, fake_registry, mode, call):  # noqa: F811
+def test_http_malformed_answer_is_unavailable_and_not_retried(http_registry, fake_registry, mode, call):  # noqa: F811
     fake_registry.mode = mode
     with pytest.raises(RegistryUnavailable, match="malformed"):
-        call(registry_http_)
+        call(http_registry)
     assert fake_registry.requests == 1
 
 
@@ -277,13 +299,13 @@ def test_http_a_bare_404_is_not_a_missing_person(fake_registry):  # noqa: F811
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 422, 429])
-def test_http_4xx_is_not_retried(registry_http_, fake_registry, status):  # noqa: F811
+def test_http_4xx_is_not_retried(http_registry, fake_registry, status):  # noqa: F811
     fake_registry.mode = "status"
     fake_registry.status = status
     with pytest.raises(RegistryUnavailable, match=str(status)):
-        registry_http_.person(MOTHER)
+        http_registry.person(MOTHER)
     with pytest.raises(RegistryUnavailable):
-        registry_http_.persons([MOTHER])
+        http_registry.persons([MOTHER])
     assert fake_registry.requests == 2
 
 
@@ -347,6 +369,20 @@ def test_breaker_ignores_our_own_4xx_and_not_found(fake_registry):  # noqa: F811
         with pytest.raises(RegistryUnavailable):
             registry.person(MOTHER)
     assert registry.breaker.state == CLOSED
+
+
+def test_breaker_opens_on_garbage_but_not_on_one_odd_record(fake_registry):  # noqa: F811
+    registry = make_http(fake_registry)
+    fake_registry.mode = "bad_shape"
+    for _ in range(FAILURES + 1):
+        with pytest.raises(RegistryUnavailable, match="malformed"):
+            registry.person(MOTHER)
+    assert registry.breaker.state == CLOSED
+    fake_registry.mode = "garbage"  # an HTML error page: the exchange is broken
+    for _ in range(FAILURES):
+        with pytest.raises(RegistryUnavailable, match="malformed"):
+            registry.person(MOTHER)
+    assert registry.breaker.state == OPEN
 
 
 def test_breaker_counts_failures_in_a_row_only():

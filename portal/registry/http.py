@@ -51,7 +51,10 @@ class _RedactPins(logging.Filter):
     """httpx logs each request's URL at INFO, and our URLs hold PINs."""
 
     def filter(self, record):
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is logging's to report, not ours to raise
+            return True
         redacted = _PIN_IN_TEXT.sub("<pin>", message)
         if redacted != message:
             record.msg, record.args = redacted, ()
@@ -65,7 +68,17 @@ def _redact_httpx_logs():
 
 
 class _Malformed(Exception):
-    """The answer breaks the contract. The message names a field, never a value."""
+    """The answer breaks the contract. The message names a field, never a value.
+
+    `outage` says whether it counts against the breaker: a body that is not
+    JSON at all (a proxy's error page) is an outage; valid JSON with a bad
+    field is one odd record or a contract change, which fail fast anyway, and
+    a parent retrying one odd record must not shut the registry for everyone.
+    """
+
+    def __init__(self, message, *, outage=False):
+        super().__init__(message)
+        self.outage = outage
 
 
 class _Failed(Exception):
@@ -212,7 +225,9 @@ class HttpRegistry:
                 # parent they do not exist.
                 data = _json(response, required=False)
                 if not (isinstance(data, dict) and data.get("error") == "not_found"):
-                    raise _Malformed("404 without the registry's not_found body (check REGISTRY_URL)")
+                    raise _Malformed(
+                        "404 without the registry's not_found body (check REGISTRY_URL)", outage=True
+                    )
                 answered = True
                 return not_found
             if 400 <= status < 500 and status not in (404, 429):
@@ -223,6 +238,7 @@ class HttpRegistry:
                 raise RegistryUnavailable(f"registry rejected the request ({op}): status {status}")
             raise _Failed(f"status {status}")
         except _Malformed as exc:
+            answered = not exc.outage
             log.error("registry %s answer malformed: %s (request %s)", op, exc, request_id)
             raise RegistryUnavailable(f"registry answer malformed ({op})") from None
         except _Failed as exc:
@@ -275,7 +291,7 @@ def _json(response, *, required=True):
         pass
     # Raised outside the handler: the decode error holds the whole body.
     if required:
-        raise _Malformed("body is not JSON")
+        raise _Malformed("body is not JSON", outage=True)
     return None
 
 
@@ -285,7 +301,7 @@ def _person(data) -> Person:
     if not is_pin(data.get("pin")):
         raise _Malformed("person.pin")
     for field in ("last_name", "first_name"):
-        if not isinstance(data.get(field), str) or not data[field].strip():
+        if not isinstance(data.get(field), str):
             raise _Malformed(f"person.{field}")
     patronymic = data.get("patronymic")
     if patronymic is None:
