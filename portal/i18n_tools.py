@@ -21,7 +21,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from portal.config import Config
@@ -177,9 +177,28 @@ def problems(translations_dir=TRANSLATIONS_DIR, root=ROOT):
         lines += [
             f"{language}: {_describe(m)}: {error}" for m, errors in catalog.check() for error in errors
         ]
-        if not mo_path(language, translations_dir).exists():
-            lines.append(f"{language}: not compiled ({mo_path(language, translations_dir)} missing)")
+        if not mo_is_current(catalog, mo_path(language, translations_dir)):
+            lines.append(f"{language}: {mo_path(language, translations_dir)} is missing or out of date")
     return lines
+
+
+def mo_is_current(catalog, path):
+    """Whether the .mo at `path` holds exactly the complete translations of `catalog`."""
+    if not Path(path).exists():
+        return False
+    with open(path, "rb") as fileobj:
+        compiled = read_mo(fileobj)
+    with io.BytesIO(compiled_mo(catalog)) as fileobj:
+        expected = read_mo(fileobj)
+    return _translations(compiled) == _translations(expected) and compiled.plural_forms == expected.plural_forms
+
+
+def _translations(catalog):
+    return {
+        (message.context, _msgid(message)): tuple(message.string) if isinstance(message.string, list) else message.string
+        for message in catalog
+        if message.id
+    }
 
 
 def _msgid(message):
