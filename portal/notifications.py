@@ -61,10 +61,12 @@ def render(message):
     return subject, body
 
 
-def deliver(message_id):
+def deliver(message_id, session=None):
     """Deliver one message if it is still due; safe to call twice."""
-    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    session = session or db.session
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.state == "sent":
+        session.rollback()
         return False
     subject, body = render(message)
     message.attempts += 1
@@ -73,22 +75,24 @@ def deliver(message_id):
     except Exception as error:  # noqa: BLE001 - any failure is retried later
         message.last_error = type(error).__name__
         message.state = "failed" if message.attempts >= 5 else "pending"
-        db.session.commit()
+        session.commit()
         return False
     message.state, message.sent_at = "sent", utcnow()
-    db.session.commit()
+    session.commit()
     return True
 
 
-def deliver_pending(limit=100):
+def deliver_pending(limit=100, session=None):
     """The in-process relay: deliver what is due (embedded default)."""
-    ids = db.session.scalars(
+    session = session or db.session
+    ids = session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= utcnow())
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
-    return sum(1 for message_id in ids if deliver(message_id))
+    session.rollback()  # end the read: on SQLite it holds the write lock
+    return sum(1 for message_id in ids if deliver(message_id, session))
 
 
 def _after_commit(session):
@@ -98,8 +102,8 @@ def _after_commit(session):
         app = current_app._get_current_object()
     except RuntimeError:
         return
-    if app.config.get("REDIS_URL") or not app.config.get("OUTBOX_DELIVER_INLINE", True):
-        return  # the RQ relay picks it up
+    if not app.config.get("OUTBOX_DELIVER_INLINE", True):
+        return  # a relay process picks it up
     # Deliver after the commit, outside the flush machinery: in a request, once
     # the response is ready; in a command or job, at once.
     if has_request_context():
@@ -108,7 +112,9 @@ def _after_commit(session):
             deliver_pending()
             return response
     else:
-        deliver_pending()
+        # The committing session cannot run SQL inside its own after_commit.
+        with Session(bind=db.engine) as own_session:
+            deliver_pending(session=own_session)
 
 
 _installed = False
