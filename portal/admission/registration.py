@@ -15,6 +15,7 @@ from portal.admission import seats
 from portal.admission.calendar import stage_at
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
+from portal.admission.status import change_status
 from portal.extensions import db
 from portal.models import (
     LANGUAGES,
@@ -31,6 +32,7 @@ from portal.notifications import notify_applicant
 from portal.registry import RegistryUnavailable, get_registry
 
 REGISTERED = "registered"
+# The applicant may cancel until the school has enrolled the child.
 CANCELLABLE = ("registered", "documents_received")
 
 
@@ -264,7 +266,7 @@ def _pool_exists(campaign, school, language):
 
 
 def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
-                     twin_group=None, status=REGISTERED, by="applicant"):
+                     twin_group=None, status=REGISTERED, by="applicant", notify="application_registered"):
     pool_id, queue_no = taken
     child = family.child
     application = Application(
@@ -302,7 +304,8 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
     except IntegrityError:
         # Two registrations of the same child raced; the database kept R10.
         raise AdmissionError("already_registered") from None
-    notify_applicant(applicant, "application_registered", application)
+    if notify and applicant.email:
+        notify_applicant(applicant, notify, application)
     return application
 
 
@@ -342,10 +345,7 @@ def _cancel(application, *, by, note=None):
         raise AdmissionError("not_allowed")
     if cancellations_used(campaign.id, application.child_pin) >= limit:
         raise AdmissionError("cancel_limit_reached", limit=limit)
-    seats.release_seat(application)
-    application.status, application.is_active = "cancelled", False
-    db.session.add(ApplicationEvent(application=application, status="cancelled", by=by, note=note))
-    db.session.flush()
+    change_status(application, "cancelled", by=by, note=note)
 
 
 def cancel(applicant, number, *, now):

@@ -1,0 +1,80 @@
+"""R11: after admission the applicant brings the documents within the window
+(2026: 4 August - 5 September); the director marks them received. When the
+window has ended, seats still without documents are released ("documents not
+submitted"), and reminders go out before that.
+
+Applications admitted by a commission decision are not released
+automatically: the decision stands on its own grounds (R12).
+"""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.admission.calendar import documents_deadline_passed, local_date
+from portal.admission.status import change_status
+from portal.extensions import db
+from portal.models import Application, OutboxMessage
+from portal.notifications import enqueue, notify_applicant
+
+
+def mark_received(application, *, by, now):
+    change_status(application, "documents_received", by=by)
+    application.documents_received_at = now
+    db.session.flush()
+    return application
+
+
+def release_missing(campaign, *, now):
+    """Release every seat still waiting for documents once the window has ended.
+
+    Idempotent: a second run finds nothing left in `registered`.
+    """
+    if not documents_deadline_passed(campaign, now):
+        return []
+    waiting = db.session.scalars(
+        select(Application)
+        .where(Application.campaign_id == campaign.id, Application.status == "registered")
+        .order_by(Application.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for application in waiting:
+        change_status(application, "documents_missing", by="system", note="R11")
+        if application.applicant.email:
+            notify_applicant(application.applicant, "documents_missing", application)
+    return waiting
+
+
+def send_reminders(campaign, *, now):
+    """Remind applicants N days before the end of the window (policy
+    `document_reminder_days`). Idempotent through the outbox key."""
+    today = local_date(now)
+    due = [days for days in campaign.setting("document_reminder_days")
+           if today == campaign.documents_until - timedelta(days=days)]
+    if not due or today < campaign.documents_from - timedelta(days=max(due)):
+        return 0
+    waiting = db.session.scalars(
+        select(Application).where(Application.campaign_id == campaign.id, Application.status == "registered")
+    ).all()
+    sent = 0
+    for days in due:
+        keys = {f"documents_reminder:{a.number}:{days}": a for a in waiting if a.applicant.email}
+        existing = set(db.session.scalars(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(list(keys)))
+        )) if keys else set()
+        for key, application in keys.items():
+            if key in existing:
+                continue
+            enqueue(
+                template="documents_reminder",
+                recipient=application.applicant.email,
+                locale=application.applicant.locale,
+                key=key,
+                context={
+                    "number": application.number,
+                    "child_first_name": application.child_first_name,
+                    "until": campaign.documents_until.strftime("%d.%m.%Y"),
+                },
+            )
+            sent += 1
+    db.session.flush()
+    return sent
