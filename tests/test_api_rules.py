@@ -332,3 +332,17 @@ def test_every_application_row_matches_the_pool_counters(sample, client):
     normal = db.session.scalar(select(func.count(Application.id)).where(Application.is_active, Application.over_quota.is_(False)))
     extra = db.session.scalar(select(func.count(Application.id)).where(Application.is_active, Application.over_quota.is_(True)))
     assert (pool.taken, pool.over_quota) == (normal, extra)
+
+
+def test_r6_policy_can_let_a_twin_take_a_free_seat_first(sample, client):
+    from portal.admission.registration import current_campaign
+
+    campaign = current_campaign()
+    campaign.policy = {"twins_always_over_quota": False}
+    db.session.commit()
+    person, headers = _parent(client, sample, "twins")
+    school, (first, second) = person["school_code"], person["child_pins"]
+    language = _first_language(school)
+    assert register(client, headers, first, school, language).json["over_quota"] is False
+    two = register(client, headers, second, school, language).json
+    assert two["category"] == "twin" and two["over_quota"] is False

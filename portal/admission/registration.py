@@ -220,11 +220,17 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     elif stage == 1 and school.id not in catchment_school_ids(family):
         raise AdmissionError("outside_microdistrict")
 
-    taken = (
-        seats.admit_over_quota(campaign.id, school.id, language)
-        if over_quota
-        else seats.take_seat(campaign.id, school.id, language)
-    )
+    taken = None
+    if twin is not None and not campaign.setting("twins_always_over_quota"):
+        # Policy choice: a twin takes a free seat when there is one.
+        taken = seats.take_seat(campaign.id, school.id, language)
+        over_quota = taken is None
+    if taken is None:
+        taken = (
+            seats.admit_over_quota(campaign.id, school.id, language)
+            if over_quota
+            else seats.take_seat(campaign.id, school.id, language)
+        )
     if taken is None:
         if over_quota or not _pool_exists(campaign, school, language):
             raise AdmissionError("validation_error")
