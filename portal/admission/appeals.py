@@ -1,0 +1,95 @@
+"""R16 (§17): parents' electronic appeals to the district education department,
+answered within 3 working days; R17 (§19, §21): a director adds a missing
+address to the microdistrict on proof of registration."""
+from sqlalchemy import select
+
+from portal.admission.calendar import working_days_later
+from portal.admission.errors import AdmissionError
+from portal.extensions import db
+from portal.models import Address, Appeal, Application, MicrodistrictAddress
+from portal.notifications import enqueue
+
+MAX_APPEAL_CHARS = 4000
+
+
+def file_appeal(campaign, applicant, *, district_id, text, now, application_number=None):
+    """A parent's appeal to a district; due 3 working days later (policy)."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_APPEAL_CHARS:
+        raise AdmissionError("validation_error")
+    application = None
+    if application_number:
+        application = db.session.scalars(
+            select(Application).where(Application.number == application_number,
+                                      Application.applicant_id == applicant.id)
+        ).first()
+        if application is None:
+            raise AdmissionError("not_found")
+        district_id = application.school.district_id
+    if district_id is None:
+        raise AdmissionError("validation_error")
+    appeal = Appeal(
+        campaign_id=campaign.id,
+        district_id=district_id,
+        applicant_id=applicant.id,
+        application_id=application.id if application else None,
+        text=text,
+        status="open",
+        created_at=now,
+        due_at=working_days_later(now, campaign.setting("appeal_working_days"), campaign.holidays),
+    )
+    db.session.add(appeal)
+    db.session.flush()
+    return appeal
+
+
+def answer_appeal(appeal, *, answer, user_id, now):
+    answer = (answer or "").strip()
+    if not answer:
+        raise AdmissionError("validation_error")
+    if appeal.status == "answered":
+        raise AdmissionError("not_allowed")
+    appeal.answer, appeal.answered_at, appeal.answered_by_id = answer, now, user_id
+    appeal.status = "answered"
+    db.session.flush()
+    if appeal.applicant.email:
+        enqueue(
+            template="appeal_answered",
+            recipient=appeal.applicant.email,
+            locale=appeal.applicant.locale,
+            key=f"appeal_answered:{appeal.id}",
+            context={"appeal_id": appeal.id, "answer": answer},
+        )
+    return appeal
+
+
+def escalate_overdue_appeals(*, now):
+    """Appeals past their due time are marked escalated (once); returns them."""
+    overdue = db.session.scalars(
+        select(Appeal).where(Appeal.status == "open", Appeal.due_at < now).with_for_update(skip_locked=True)
+    ).all()
+    for appeal in overdue:
+        appeal.status, appeal.escalated_at = "escalated", now
+    db.session.flush()
+    return overdue
+
+
+def add_microdistrict_address(school, address_id, *, reason, user_id):
+    """R17: add a missing address to the school's microdistrict, with the reason.
+
+    The address must be a registered dwelling of the school's district.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise AdmissionError("validation_error")
+    address = db.session.get(Address, address_id)
+    if address is None or address.district_id != school.district_id:
+        raise AdmissionError("validation_error")
+    existing = db.session.get(MicrodistrictAddress, (school.id, address_id))
+    if existing is not None:
+        return existing
+    entry = MicrodistrictAddress(school_id=school.id, address_id=address_id,
+                                 added_reason=reason, added_by_id=user_id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
