@@ -163,20 +163,17 @@ def _text(name, model_column, required=True):
     return Column(name, "text", required, _length(model_column))
 
 
-_code = _text
-NUMBER = "integer"
-
 FILES = (
     FileSpec(
         "regions.csv",
-        (_code("code", Region.code), _text("name_ky", Region.name_ky), _text("name_ru", Region.name_ru)),
+        (_text("code", Region.code), _text("name_ky", Region.name_ky), _text("name_ru", Region.name_ru)),
         key=("code",),
     ),
     FileSpec(
         "districts.csv",
         (
-            _code("code", District.code),
-            _code("region_code", Region.code),
+            _text("code", District.code),
+            _text("region_code", Region.code),
             _text("name_ky", District.name_ky),
             _text("name_ru", District.name_ru),
         ),
@@ -186,8 +183,8 @@ FILES = (
     FileSpec(
         "schools.csv",
         (
-            _code("code", School.code),
-            _code("district_code", District.code),
+            _text("code", School.code),
+            _text("district_code", District.code),
             _text("name_ky", School.name_ky),
             _text("name_ru", School.name_ru),
             _text("address", School.address, required=False),
@@ -200,8 +197,8 @@ FILES = (
     FileSpec(
         "addresses.csv",
         (
-            _code("address_id", Address.address_id),
-            _code("district_code", District.code),
+            _text("address_id", Address.address_id),
+            _text("district_code", District.code),
             _text("settlement", Address.settlement),
             # A village house may have no street; the house number is what is always there.
             _text("street", Address.street, required=False),
@@ -212,7 +209,7 @@ FILES = (
     ),
     FileSpec(
         "microdistricts.csv",
-        (_code("school_code", School.code), _code("address_id", Address.address_id)),
+        (_text("school_code", School.code), _text("address_id", Address.address_id)),
         key=("school_code", "address_id"),
         references=(
             Reference("school_code", "schools.csv", "schools", "code"),
@@ -222,11 +219,11 @@ FILES = (
     FileSpec(
         "grade_stats.csv",
         (
-            _code("school_code", School.code),
-            Column("grade", "number", choices=(1, 4), sql_type=NUMBER),
-            Column("class_no", "number", sql_type=NUMBER),
+            _text("school_code", School.code),
+            Column("grade", "number", choices=(1, 4), sql_type="integer"),
+            Column("class_no", "number", sql_type="integer"),
             Column("language", "choice", choices=LANGUAGES),
-            Column("pupils", "number", sql_type=NUMBER),
+            Column("pupils", "number", sql_type="integer"),
         ),
         key=("school_code", "grade", "class_no"),
         references=(Reference("school_code", "schools.csv", "schools", "code"),),
@@ -257,7 +254,7 @@ FILES = (
     ),
     FileSpec(
         "teachers.csv",
-        (Column("pin", "pin"), _code("school_code", School.code)),
+        (Column("pin", "pin"), _text("school_code", School.code)),
         key=("pin", "school_code"),
         references=(Reference("school_code", "schools.csv", "schools", "code"),),
     ),
