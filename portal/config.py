@@ -31,6 +31,8 @@ class Config:
     REGISTRY_RETRIES = int(_env("REGISTRY_RETRIES", "2"))  # extra tries of a failed read
     REGISTRY_BREAKER_FAILURES = int(_env("REGISTRY_BREAKER_FAILURES", "5"))  # in a row: open
     REGISTRY_BREAKER_RESET = float(_env("REGISTRY_BREAKER_RESET", "30"))  # seconds open
+    REGISTRY_CACHE_TTL = float(_env("REGISTRY_CACHE_TTL", "60"))  # seconds a found person is kept; 0: off
+    REGISTRY_CACHE_SIZE = int(_env("REGISTRY_CACHE_SIZE", "4096"))  # persons kept per worker
     TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
     # Where people reach the site; links in mail and commands start with it.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

@@ -6,7 +6,7 @@ data-formats.md; the message is in the request's language.
 import functools
 import logging
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -51,7 +51,8 @@ def error_response(error):
     response = jsonify(body)
     response.status_code = STATUS[error.code]
     if error.code == "registry_unavailable":
-        response.headers["Retry-After"] = "60"
+        # Come back when the circuit breaker lets a probe through again.
+        response.headers["Retry-After"] = str(int(current_app.config["REGISTRY_BREAKER_RESET"]))
     return response
 
 
