@@ -48,6 +48,18 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # the largest upload (5 MB) plus form fields
 
+    # The staff portal (docs/admin.md): sign-in, lockout, session expiry, second factor.
+    STAFF_SESSION_IDLE_MINUTES = int(_env("STAFF_SESSION_IDLE_MINUTES", "30"))  # idle: sign in again
+    STAFF_SESSION_MAX_HOURS = int(_env("STAFF_SESSION_MAX_HOURS", "12"))  # a working day at most
+    STAFF_LOCK_AFTER_FAILURES = int(_env("STAFF_LOCK_AFTER_FAILURES", "5"))  # wrong passwords in a row
+    STAFF_LOCK_MINUTES = int(_env("STAFF_LOCK_MINUTES", "15"))  # how long the account then stays locked
+    STAFF_RESET_LINK_MINUTES = int(_env("STAFF_RESET_LINK_MINUTES", "60"))  # a mailed reset link's life
+    # Roles whose users must sign in with a one-time code from an authenticator app
+    # (TOTP) as well, comma-separated, e.g. "ministry,district"; empty: optional for all.
+    REQUIRE_TOTP_FOR_ROLES = tuple(
+        role.strip() for role in (_env("REQUIRE_TOTP_FOR_ROLES", "") or "").split(",") if role.strip()
+    )
+
     TESTING = False
 
 
