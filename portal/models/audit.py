@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -70,3 +70,21 @@ class OutboxMessage(db.Model):
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class AuditSeal(db.Model):
+    """The hash chain over the audit trail (tamper evidence).
+
+    Entry n's seal is sha256(seal of entry n-1 + the entry's canonical JSON).
+    Seals are written after the fact, in id order, by `portal.audit_chain.seal`
+    (so that opening-day transactions never queue behind one "last hash" row);
+    like the entries, they can only be added.
+    """
+
+    __tablename__ = "audit_seals"
+    __audit__ = False
+    entry_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("audit_entries.id"), primary_key=True
+    )
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
