@@ -77,7 +77,42 @@ def users_create(email, role, scope, full_name, password):
                            until=format_datetime(user.activation_expires_at, "short"), link=activation_link))
 
 
+audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
+
+
+@audit_cli.command("seal")
+@with_appcontext
+def audit_seal():
+    """Extend the hash chain over settled audit entries."""
+    from portal import clock
+    from portal.audit_chain import seal
+    from portal.extensions import db
+
+    count = seal(now=clock.now())
+    db.session.commit()
+    click.echo(gettext("%(count)s audit entries sealed", count=count))
+
+
+@audit_cli.command("verify")
+@with_appcontext
+def audit_verify():
+    """Recompute the hash chain; exit 1 and name the first broken entry if any."""
+    from portal.audit_chain import verify
+
+    verdict = verify()
+    if verdict.intact:
+        click.echo(gettext("audit trail intact: %(count)s sealed entries checked", count=verdict.checked))
+        return
+    click.echo(
+        gettext("audit trail broken at entry %(id)s (%(reason)s) after %(count)s good entries",
+          id=verdict.broken_entry_id, reason=verdict.reason, count=verdict.checked),
+        err=True,
+    )
+    raise click.exceptions.Exit(1)
+
+
 def register_commands(app):
     app.cli.add_command(data_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(demo)
