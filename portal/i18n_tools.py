@@ -125,7 +125,7 @@ def compile_catalogues(translations_dir=TRANSLATIONS_DIR, echo=print):
     for language in LANGUAGES:
         catalog = read_catalogue(language, translations_dir)
         for message, errors in catalog.check():
-            for error in errors:
+            for error in errors if not message.fuzzy else ():  # fuzzy ones are not compiled
                 echo(f"{language}: {_describe(message)}: {error}")
         path = mo_path(language, translations_dir)
         if _write_if_changed(path, compiled_mo(catalog)):
@@ -175,7 +175,7 @@ def problems(translations_dir=TRANSLATIONS_DIR, root=ROOT):
         lines += [f"{language}: no longer in the code: {_key(k)}" for k in sorted(keys - expected, key=str)]
         lines += [f"{language}: untranslated or fuzzy: {_describe(m)}" for m in untranslated(catalog)]
         lines += [
-            f"{language}: {_describe(m)}: {error}" for m, errors in catalog.check() for error in errors
+            f"{language}: {_describe(m)}: {error}" for m, errors in catalog.check() if not m.fuzzy for error in errors
         ]
         if not mo_is_current(catalog, mo_path(language, translations_dir)):
             lines.append(f"{language}: {mo_path(language, translations_dir)} is missing or out of date")

@@ -93,13 +93,17 @@ def test_the_catalogue_holds_no_message_the_code_no_longer_uses(catalogues, extr
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_translations_keep_the_placeholders_of_their_message(catalogues, language):
+    # Fuzzy entries are not used (and fail the test above), so only real translations count.
     problems = [
         f"{i18n_tools._describe(message)}: {error}"
         for message, errors in catalogues[language].check()
+        if not message.fuzzy
         for error in errors
     ]
     # Babel checks %(name)s; {name} (Flask-WTF's messages, str.format) is ours to check.
     for message in catalogues[language]:
+        if message.fuzzy:
+            continue
         ids = message.id if isinstance(message.id, (tuple, list)) else (message.id,)
         strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
         wanted = set(BRACE_PLACEHOLDER.findall(" ".join(ids)))
