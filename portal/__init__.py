@@ -32,6 +32,7 @@ def create_app(config=None, **overrides):
     register_extensions(app)
     register_blueprints(app)
     register_admin(app)
+    register_limits(app)
     register_cli(app)
     return app
 
@@ -104,6 +105,13 @@ def register_admin(app):
     from admin import init_admin
 
     init_admin(app)
+
+
+def register_limits(app):
+    # After every blueprint: limits are attached to view functions by endpoint name.
+    from portal import limits
+
+    limits.init_app(app)
 
 
 def register_cli(app):

@@ -60,6 +60,12 @@ class Config:
         role.strip() for role in (_env("REQUIRE_TOTP_FOR_ROLES", "") or "").split(",") if role.strip()
     )
 
+    # Coarse limits at the edge (portal/limits.py). Per address, generous: a mobile
+    # operator puts thousands of parents behind one address.
+    RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") == "1"
+    RATELIMIT_SIGN_IN = _env("RATELIMIT_SIGN_IN", "3000/minute")
+    RATELIMIT_REGISTER = _env("RATELIMIT_REGISTER", "30/minute")
+
     TESTING = False
 
 

@@ -1,0 +1,53 @@
+"""Coarse rate limits at the edge (Flask-Limiter), on Redis in production and in
+memory on the embedded default.
+
+The fine limits live in the domain: sign-in codes per PIN and per e-mail
+address (portal/admission/sign_in.py), staff lockout per account. These are the
+coarse ones that stop a flood, set high enough for thousands of parents behind
+one mobile operator's shared address (carrier-grade NAT):
+
+- per client address on the sign-in calls (`RATELIMIT_SIGN_IN`);
+- per bearer token or session on registration calls (`RATELIMIT_REGISTER`),
+  so one parent's script cannot hammer the seat rows.
+
+Limits are applied here by endpoint name, so views stay free of them; a limit
+refusal is answered like any other: 429 `rate_limited`.
+"""
+import hashlib
+
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+SIGN_IN_ENDPOINTS = ("api.auth_start", "api.auth_verify", "public.sign_in", "public.sign_in_code")
+REGISTER_ENDPOINTS = ("api.create_application", "api.cancel_application", "api.move_application")
+
+
+def per_client():
+    """The bearer token (hashed) or the session cookie, else the address."""
+    header = request.headers.get("Authorization", "")
+    credential = header or request.cookies.get("session", "")
+    if credential:
+        return "c:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+    return "a:" + (get_remote_address() or "")
+
+
+def init_app(app):
+    config = app.config
+    config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Fail open: if Redis is down, registration goes on (the domain limits still hold).
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # One limiter per app: tests build many apps, each with its own counters.
+    limiter = Limiter(key_func=get_remote_address, app=app)
+    for endpoint in SIGN_IN_ENDPOINTS:
+        _limit(app, limiter, endpoint, config["RATELIMIT_SIGN_IN"], get_remote_address)
+    for endpoint in REGISTER_ENDPOINTS:
+        _limit(app, limiter, endpoint, config["RATELIMIT_REGISTER"], per_client)
+    return limiter
+
+
+def _limit(app, limiter, endpoint, rule, key_func):
+    view = app.view_functions.get(endpoint)
+    if view is not None and rule:
+        app.view_functions[endpoint] = limiter.limit(rule, key_func=key_func)(view)
