@@ -55,8 +55,14 @@ def _language(rng, region):
     return "ky"
 
 
-def generate(folder, *, schools=2200, addresses=1_000_000, persons=700_000, teachers=5000, seed=2026):
-    """Write the folder; returns the number of rows per file."""
+def generate(folder, *, schools=2200, addresses=1_000_000, persons=700_000, teachers=5000, seed=2026,
+             families=None, family_options=None):
+    """Write the folder; returns the number of rows per file.
+
+    `families` (the opening-day set, bench/gen_opening_day.py) replaces the
+    random registry by that many families of one parent and one child of the
+    campaign's birth range, crowded onto a few popular schools.
+    """
     rng = random.Random(seed)
     os.makedirs(folder, exist_ok=True)
     counts = {}
@@ -86,19 +92,30 @@ def generate(folder, *, schools=2200, addresses=1_000_000, persons=700_000, teac
         school_rows.append((code, district, region))
         per_district[district].append(code)
     ownership = lambda: rng.choices(["state", "municipal", "private"], [20, 75, 5])[0]  # noqa: E731
-    write("schools.csv", "code,district_code,name_ky,name_ru,address,ownership,participates",
-          (f'{code},{district},№{code[-4:]} мектеп,Школа №{code[-4:]},"{rng.choice(SETTLEMENTS)},'
-           f' {rng.choice(STREETS)} {rng.randint(1, 300)}",{own},{0 if own == "private" and rng.random() < .5 else 1}'
-           for code, district, _ in school_rows for own in [ownership()]))
+    closed = set()  # private schools that do not take part (§31)
+
+    def school_lines():
+        for code, district, _ in school_rows:
+            own = ownership()
+            street = f"{rng.choice(SETTLEMENTS)}, {rng.choice(STREETS)} {rng.randint(1, 300)}"
+            takes_part = 0 if own == "private" and rng.random() < .5 else 1
+            if not takes_part:
+                closed.add(code)
+            yield f'{code},{district},№{code[-4:]} мектеп,Школа №{code[-4:]},"{street}",{own},{takes_part}'
+    write("schools.csv", "code,district_code,name_ky,name_ru,address,ownership,participates", school_lines())
 
     # Addresses: each belongs to a district with schools and lies in one school's microdistrict.
     served = [d for _, d in district_list if per_district[d]]
     address_school = []  # index -> school code, kept to write the microdistricts
+    school_addresses = {}  # code -> a few of its own addresses, for the opening-day families
 
     def address_rows():
         for n in range(1, addresses + 1):
             district = served[n % len(served)]
-            address_school.append(per_district[district][(n // len(served)) % len(per_district[district])])
+            code = per_district[district][(n // len(served)) % len(per_district[district])]
+            address_school.append(code)
+            if n % 20 and len(school_addresses.setdefault(code, [])) < 32:  # not overlapping ones
+                school_addresses[code].append(n)
             yield (f"A{n:07d},{district},{SETTLEMENTS[n % len(SETTLEMENTS)]},"
                    f"{STREETS[(n // 7) % len(STREETS)]},{n % 250 + 1}")
     write("addresses.csv", "address_id,district_code,settlement,street,house", address_rows())
@@ -114,14 +131,21 @@ def generate(folder, *, schools=2200, addresses=1_000_000, persons=700_000, teac
     write("microdistricts.csv", "school_code,address_id", microdistrict_rows())
     address_school.clear()
 
+    seats = {}  # code -> seats by R4 (25..42 per class-set), to crowd the popular schools
+
     def grade_rows():
         for code, _, region in school_rows:
             new_school = rng.random() < 0.03
             if not new_school:
                 for no in range(1, rng.randint(1, 6) + 1):
-                    yield f"{code},4,{no},{_language(rng, region)},{rng.randint(12, 52)}"
+                    language, pupils = _language(rng, region), rng.randint(12, 52)
+                    seats[code] = seats.get(code, 0) + min(max(pupils, 25), 42)
+                    yield f"{code},4,{no},{language},{pupils}"
             for no in range(1, rng.randint(1, 6) + 1):
-                yield f"{code},1,{no},{_language(rng, region)},{rng.randint(15, 45)}"
+                language, pupils = _language(rng, region), rng.randint(15, 45)
+                if new_school:
+                    seats[code] = seats.get(code, 0) + min(max(pupils, 25), 42)
+                yield f"{code},1,{no},{language},{pupils}"
     write("grade_stats.csv", "school_code,grade,class_no,language,pupils", grade_rows())
 
     # Families: two parents and one to three children of school-entry age or around it.
@@ -139,6 +163,12 @@ def generate(folder, *, schools=2200, addresses=1_000_000, persons=700_000, teac
         return the_pin, f"{the_pin},{surname},{first},,{sex},{born},{address},{docs}"
 
     def person_rows():
+        if families is not None:
+            from gen_opening_day import family_rows
+            taking_part = [row for row in school_rows if row[0] not in closed]
+            yield from family_rows(rng, families, taking_part, school_addresses, seats, links, adults,
+                                   teachers * 4, person, **(family_options or {}))
+            return
         made = 0
         while made < persons:
             surname = rng.choice(SURNAMES)
