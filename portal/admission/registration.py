@@ -302,7 +302,9 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
         child_sex=child.sex,
         child_birth_date=child.birth_date,
     )
-    application.school = school
+    # Set, not lazy-loaded later: the answer reads both, and a strong reference
+    # keeps the campaign in the identity map (it is held weakly).
+    application.school, application.campaign = school, campaign
     db.session.add(application)
     db.session.add(ApplicationEvent(application=application, status=status, by=by))
     try:

@@ -139,9 +139,12 @@ def issue_token(applicant, *, now):
 def applicant_for_token(token, *, now):
     if not token:
         return None
-    row = db.session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
+    # One round trip for the token and its applicant: every API call starts here.
+    row = db.session.execute(
+        select(Applicant, ApiToken.revoked_at, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.applicant_id == Applicant.id)
+        .where(ApiToken.token_hash == _token_hash(token))
     ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return row.applicant
+    return row.Applicant

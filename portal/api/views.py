@@ -179,8 +179,11 @@ def create_application():
         g.applicant, child_pin, school_code, language,
         now=clock.now(), category=category, document=document,
     )
+    # The answer is read before the commit: the commit expires every loaded
+    # object, and reading them after it would cost a round trip each.
+    body = serializers.application(application)
     db.session.commit()
-    return jsonify(serializers.application(application)), 201
+    return jsonify(body), 201
 
 
 def _own(number):
