@@ -19,8 +19,17 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
     # None means "a SQLite file in the instance folder", resolved by the factory.
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Connections per web process: gthread needs one per thread (DB_POOL_SIZE);
+    # unset: SQLAlchemy's default (5, plus 10 on demand). Sum over all processes
+    # must stay under PostgreSQL's max_connections (or use PgBouncer, docs/scaling.md).
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {"pool_size": int(_env("DB_POOL_SIZE")), "max_overflow": int(_env("DB_MAX_OVERFLOW", "0"))}
+        if _env("DB_POOL_SIZE") else {}
+    )
     REDIS_URL = _env("REDIS_URL")  # unset: jobs run in-process
+    # 0: never send mail inside a web request, a relay process delivers (production
+    # without Redis); with REDIS_URL the jobs deliver anyway.
+    OUTBOX_DELIVER_INLINE = _env("OUTBOX_DELIVER_INLINE", "1") == "1"
     MAIL_SERVER = _env("MAIL_SERVER")  # unset: mail is written to the log
     MAIL_PORT = int(_env("MAIL_PORT", "0") or 0) or None
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@1mektep.edu.gov.kg")
