@@ -1,0 +1,164 @@
+"""After submitting: the confirmation, "my applications" with the status
+history and the place in the order, cancelling (R8, with a confirmation step),
+moving to another school in stage 2, and appeals to the district (R16)."""
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from forms.choices import grouped_options, options
+from forms.applications import AppealForm, CancelForm, MoveForm
+from forms.registration import SchoolForm
+from portal import clock
+from portal.admission import registration
+from portal.admission.appeals import file_appeal
+from portal.admission.calendar import stage_at
+from portal.admission.errors import AdmissionError
+from portal.extensions import db
+from portal.models import Application, School
+from portal.public import edge
+from portal.public.edge import attempt, form_errors, render_form, signed_in
+from portal.public.labels import moment
+from portal.public.register_views import school_options, schools_now
+from portal.public.views import all_districts, district_choices
+
+
+def _own(number):
+    application = db.session.scalars(
+        select(Application).where(Application.number == number, Application.applicant_id == g.applicant.id)
+    ).first()
+    if application is None:
+        abort(404)
+    return application
+
+
+def _stage(application):
+    return stage_at(application.campaign, clock.now())
+
+
+def _facts(application):
+    """What a page tells about an application besides its own columns."""
+    return {
+        "position": registration.position(application),
+        "cancellations_left": registration.cancellations_left(application),
+        "cancel_limit": application.campaign.setting("cancel_limit"),
+        "can_cancel": application.status in registration.CANCELLABLE,
+        "can_move": application.status in registration.CANCELLABLE and _stage(application) == 2,
+    }
+
+
+@signed_in
+def confirmation(number):
+    application = _own(number)
+    together = [application]
+    if application.twin_group:
+        together = db.session.scalars(
+            select(Application)
+            .where(Application.applicant_id == g.applicant.id, Application.twin_group == application.twin_group,
+                   Application.is_active.is_(True))
+            .order_by(Application.id)
+        ).all()
+    return render_template("public/confirmation.html", application=application, together=together,
+                           campaign=application.campaign, position=registration.position)
+
+
+@signed_in
+def applications():
+    rows = db.session.scalars(
+        select(Application).where(Application.applicant_id == g.applicant.id).order_by(Application.id.desc())
+    ).all()
+    return render_template("public/applications.html", rows=rows, position=registration.position)
+
+
+@signed_in
+def application(number):
+    row = _own(number)
+    return render_template("public/application.html", application=row, **_facts(row))
+
+
+@signed_in
+def cancel(number):
+    row = _own(number)
+    form = CancelForm()
+    if form.validate_on_submit():
+        done, error = attempt(lambda: registration.cancel(g.applicant, number, now=clock.now()))
+        if error is None:
+            flash(_("The application %(number)s is cancelled and its seat released.", number=number))
+            return redirect(url_for("public.application", number=number))
+        return render_form("public/cancel.html", error, form=form, application=_own(number),
+                           **_facts(_own(number)))
+    return render_form("public/cancel.html", form=form, application=row, **_facts(row))
+
+
+@signed_in
+def move(number):
+    """Stage 2: choose the new school (the next page asks to confirm)."""
+    row = _own(number)
+    facts = _facts(row)
+    if not facts["can_move"]:
+        return edge.unavailable(AdmissionError("not_allowed"))
+    try:
+        stage, choices, district = schools_now(row.child_pin, request.args.get("district") or None)
+    except AdmissionError as error:
+        return edge.unavailable(error)
+    form = SchoolForm()
+    current = f"{row.school.code}:{row.language}"
+    offered = school_options(stage, choices, leave_out=current)
+    form.choice.choices = options((value, value) for value in offered)
+    if form.validate_on_submit():
+        code, language = form.chosen()
+        session["move"] = {"number": number, "school": code, "language": language}
+        return redirect(url_for("public.move_confirm", number=number))
+    errors = form_errors(form, ("choice",)) if request.method == "POST" else []
+    return render_form("public/move.html", form=form, application=row, stage=stage, choices=choices, offered=offered,
+                       current=current, district=district, districts=district_choices(all_districts()),
+                       errors=errors, **facts)
+
+
+@signed_in
+def move_confirm(number):
+    row = _own(number)
+    chosen = session.get("move") or {}
+    if chosen.get("number") != number:
+        return redirect(url_for("public.move", number=number))
+    target = db.session.scalars(select(School).where(School.code == chosen["school"])).first()
+    form = MoveForm()
+    context = dict(form=form, application=row, target=target, language=chosen["language"], **_facts(row))
+    if not form.validate_on_submit():
+        return render_form("public/move_confirm.html", **context)
+    moved, error = attempt(lambda: registration.move(
+        g.applicant, number, chosen["school"], chosen["language"], now=clock.now()))
+    if error is not None:
+        return render_form("public/move_confirm.html", error,
+                           error_target=url_for("public.move", number=number), **context)
+    session.pop("move", None)
+    return redirect(url_for("public.confirmation", number=moved.number))
+
+
+@signed_in
+def appeal(number=None):
+    row = _own(number) if number else None
+    campaign = registration.current_campaign()
+    if campaign is None:
+        return edge.unavailable(AdmissionError("registration_closed"))
+    form = AppealForm()
+    groups = district_choices(all_districts())
+    form.district.choices = grouped_options(groups)
+    if row is not None:
+        del form.district  # the application's own district answers it
+    form.text.description = _("%(what)s The department answers within %(days)s working days.",
+                              what=form.text.description, days=campaign.setting("appeal_working_days"))
+    if form.validate_on_submit():
+        district_id = None
+        if row is None:
+            district_id = next(d.id for d in all_districts() if d.code == form.district.data)
+        sent, error = attempt(lambda: file_appeal(
+            campaign, g.applicant, district_id=district_id, text=form.text.data, now=clock.now(),
+            application_number=number))
+        if error is None:
+            flash(_("Your appeal has been sent. The district education department answers by %(date)s.",
+                    date=moment(sent.due_at)))
+            return redirect(url_for("public.application", number=number) if number else url_for("public.applications"))
+        return render_form("public/appeal.html", error, form=form, application=row, groups=groups)
+    order = ("text",) if row is not None else ("district", "text")
+    errors = form_errors(form, order) if request.method == "POST" else []
+    return render_form("public/appeal.html", form=form, application=row, groups=groups, errors=errors)

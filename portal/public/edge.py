@@ -1,0 +1,185 @@
+"""What every handler of the public pages shares: the signed-in parent, the
+children as opaque references, the draft of an application, and calling the
+domain with one commit (or a rollback and a message for the parent).
+
+Personal data stays out of URLs and cookies: the session cookie holds the
+applicant's id, the id of a pending sign-in code and a draft made of school
+codes and opaque child references; a child is named in a URL by an HMAC of its
+PIN that only this server can tie back to it.
+"""
+import functools
+import hashlib
+import hmac
+from datetime import datetime, timedelta, timezone
+
+from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+
+from portal import clock
+from portal.admission import sign_in
+from portal.admission.errors import AdmissionError
+from portal.audit import set_request_actor
+from portal.extensions import db
+from portal.models import Applicant
+from portal.registry import RegistryUnavailable, get_registry
+
+# Refusals shown with their own HTTP status; every other refusal re-renders the
+# form with 422.
+STATUS = {"registry_unavailable": 503, "rate_limited": 429, "unauthorized": 401, "not_found": 404,
+          "not_allowed": 409}
+SESSION_KEYS_KEPT_ON_SIGN_IN = ("lang",)
+
+
+def locale():
+    return str(get_locale())
+
+
+# --- the signed-in parent ----------------------------------------------------
+
+def start_session(applicant):
+    """A fresh session for a signed-in parent (no fixation: nothing else survives)."""
+    kept = {key: session[key] for key in SESSION_KEYS_KEPT_ON_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+    session["applicant_id"] = applicant.id
+    session["signed_in_at"] = clock.now().timestamp()
+
+
+def end_session():
+    kept = {key: session[key] for key in SESSION_KEYS_KEPT_ON_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+
+
+def current_applicant():
+    applicant_id, since = session.get("applicant_id"), session.get("signed_in_at")
+    if applicant_id is None or since is None:
+        return None
+    # A form session lasts as long as an API token.
+    started = datetime.fromtimestamp(since, tz=timezone.utc)
+    if clock.now() - started > timedelta(hours=sign_in.TOKEN_HOURS):
+        end_session()
+        return None
+    return db.session.get(Applicant, applicant_id)
+
+
+def signed_in(view):
+    """The page needs a signed-in parent: otherwise go to sign-in, then come back."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        applicant = current_applicant()
+        if applicant is None:
+            if request.method == "GET":
+                session["after_sign_in"] = request.path
+            return redirect(url_for("public.sign_in"))
+        g.applicant = applicant
+        set_request_actor(f"applicant:{applicant.id}")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def after_sign_in_target():
+    target = session.pop("after_sign_in", None)
+    # Only a path of this site (never another host).
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("public.children")
+
+
+# --- children ----------------------------------------------------------------
+
+def child_ref(pin):
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"child:{g.applicant.id}:{pin}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:20]
+
+
+def children():
+    """[(ref, Link, Person)] of the children the registry links to the parent."""
+    try:
+        linked = get_registry().children_of(g.applicant.pin)
+    except RegistryUnavailable:
+        raise AdmissionError("registry_unavailable") from None
+    return [(child_ref(person.pin), link, person) for link, person in linked]
+
+
+def child(ref):
+    """(Link, Person) of one of the parent's children, or 404."""
+    for found, link, person in children():
+        if hmac.compare_digest(found, ref):
+            return link, person
+    abort(404)
+
+
+# --- the draft of an application (between the steps) --------------------------
+
+def draft():
+    return dict(session.get("draft") or {})
+
+
+def save_draft(**changes):
+    current = draft()
+    current.update(changes)
+    session["draft"] = current
+    return current
+
+
+def clear_draft():
+    session.pop("draft", None)
+
+
+# --- calling the domain ------------------------------------------------------
+
+def attempt(action):
+    """Run a domain action and commit once; on refusal roll back (or keep what
+    must be kept, e.g. a failed code attempt) and return the error instead."""
+    try:
+        result = action()
+    except AdmissionError as error:
+        if error.keep_changes:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return None, error
+    db.session.commit()
+    return result, None
+
+
+def render_form(template, error=None, *, errors=(), status=None, **context):
+    """A page with a form. `errors` is [(message, "#field-id")] for the summary at
+    the top; a domain `error` joins it, linked to `context["error_target"]` if given.
+    A page with errors answers 422 (503 for an outage, 429 for too many tries)."""
+    errors = list(errors)
+    if error is not None:
+        errors.append((error.message, context.get("error_target")))
+    if status is None and errors:
+        status = STATUS.get(error.code, 422) if error is not None else 422
+    response = make_response(render_template(template, errors=errors, error=error, **context), status or 200)
+    if error is not None and error.code == "registry_unavailable":
+        response.headers["Retry-After"] = str(int(current_app.config["REGISTRY_BREAKER_RESET"]))
+    return response
+
+
+# Fields whose first input carries an id of its own ("choice-0"): the summary links there.
+_OPTION_FIELDS = ("RadioField", "SelectMultipleField")
+
+
+def form_errors(form, order):
+    """The summary entries of a form's field errors, in the order of the page."""
+    entries = []
+    for name in order:
+        field = getattr(form, name, None)
+        if field is None or not field.errors:
+            continue
+        target = f"#{field.id}-0" if field.type in _OPTION_FIELDS else f"#{field.id}"
+        entries.append((field.errors[0], target))
+    return entries
+
+
+def unavailable(error):
+    """A page that could not be shown because the domain refused (mostly: the
+    registry is not answering); it offers to try the same page again."""
+    return render_form("public/unavailable.html", error, status=STATUS.get(error.code, 422),
+                       retry=request.full_path.rstrip("?") if request.method == "GET" else None)
+

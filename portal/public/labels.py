@@ -1,0 +1,73 @@
+"""The words a parent reads for the codes the domain uses (statuses, languages...)."""
+from flask_babel import format_date, format_time, gettext
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "registered": _l("Registered: a seat is held"),
+    "documents_received": _l("Documents received by the school"),
+    "enrolled": _l("Enrolled"),
+    "cancelled": _l("Cancelled"),
+    "documents_missing": _l("Seat released: the documents were not brought in time"),
+    "admitted_by_commission": _l("Admitted by a commission decision"),
+    "transferred_to_special_school": _l("Transferred to a special school"),
+}
+
+# Languages of instruction.
+LANGUAGE = {
+    "ky": _l("Kyrgyz"),
+    "ru": _l("Russian"),
+    "uz": _l("Uzbek"),
+    "tj": _l("Tajik"),
+    "en": _l("English"),
+}
+
+CATEGORY = {
+    "teacher": _l("Child of a teacher of this school"),
+    "twin": _l("Twin (registered with a brother or sister)"),
+    "commission": _l("Commission decision"),
+}
+
+BY = {
+    "applicant": _l("you"),
+    "school": _l("the school"),
+    "district": _l("the district education department"),
+    "commission": _l("the commission"),
+    "system": _l("automatically"),
+}
+
+
+def status(code):
+    return STATUS.get(code, code)
+
+
+def language(code):
+    return LANGUAGE.get(code, code)
+
+
+def category(code):
+    return CATEGORY.get(code, code) if code else ""
+
+
+def by(code):
+    return BY.get(code, code)
+
+
+def name_of(record, locale):
+    """Schools and districts have names in Kyrgyz and Russian; English readers get Kyrgyz."""
+    return record.name_ru if locale == "ru" else record.name_ky
+
+
+def day(value):
+    return format_date(value, format="long")
+
+
+def moment(value):
+    """A stored UTC time as the parent's local (Bishkek) date and time."""
+    # TRANSLATORS: a date and a time of day, e.g. "1 April 2026, 10:00"
+    return gettext("%(date)s, %(time)s", date=format_date(value, format="long"), time=format_time(value, "HH:mm"))
+
+
+def install(app):
+    app.jinja_env.filters.update(
+        status=status, language_name=language, category=category, by=by, day=day, moment=moment,
+    )

@@ -1,0 +1,292 @@
+"""Registering a child, one question per page: the children linked to the
+parent → (twins together) → school and language → about you (teacher, legal
+representative's act) → check your answers → confirmation."""
+from itertools import groupby
+
+from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from forms.choices import options
+from forms.registration import AboutYouForm, ChildrenTogetherForm, SchoolForm, SubmitForm
+from portal import clock
+from portal.admission import registration
+from portal.admission import schools as school_choice
+from portal.admission.calendar import stage_at
+from portal.admission.documents import store_document
+from portal.admission.errors import AdmissionError
+from portal.extensions import db
+from portal.models import Address, Application, Document, School
+from portal.public import edge
+from portal.public.edge import attempt, draft, form_errors, render_form, save_draft, signed_in
+from portal.public.views import all_districts, district_choices
+from portal.registry import RegistryUnavailable, get_registry
+
+# Where a refusal at submission sends the parent to change the answer.
+FIX_AT = {
+    "outside_microdistrict": "public.school",
+    "no_free_seats": "public.school",
+    "school_not_available": "public.school",
+    "validation_error": "public.school",
+    "document_required": "public.about",
+    "representative_limit_reached": "public.about",
+    "already_registered": "public.children",
+}
+
+
+def _active_applications():
+    return {
+        application.child_pin: application
+        for application in db.session.scalars(
+            select(Application).where(Application.applicant_id == g.applicant.id, Application.is_active.is_(True))
+        )
+    }
+
+
+def _born_together(kids):
+    """Groups of two or more children born on the same day (twins, triplets...)."""
+    ordered = sorted(kids, key=lambda kid: kid[2].birth_date)
+    groups = [list(group) for _, group in groupby(ordered, key=lambda kid: kid[2].birth_date)]
+    return [group for group in groups if len(group) > 1]
+
+
+@signed_in
+def children():
+    try:
+        kids = edge.children()
+    except AdmissionError as error:
+        return edge.unavailable(error)
+    active = _active_applications()
+    together = [group for group in _born_together(kids) if not any(kid[2].pin in active for kid in group)]
+    campaign = registration.current_campaign()
+    stage = stage_at(campaign, clock.now()) if campaign else None
+    return render_template("public/children.html", kids=kids, active=active, together=together, stage=stage)
+
+
+@signed_in
+def begin(ref):
+    edge.child(ref)  # 404 unless it is one of the parent's children
+    edge.clear_draft()
+    save_draft(children=[ref])
+    return redirect(url_for("public.school"))
+
+
+@signed_in
+def together():
+    try:
+        groups = _born_together(edge.children())
+    except AdmissionError as error:
+        return edge.unavailable(error)
+    form = ChildrenTogetherForm()
+    form.children.choices = options((ref, person.full_name) for group in groups for ref, _, person in group)
+    if form.validate_on_submit():
+        births = {person.birth_date for group in groups for ref, _, person in group if ref in form.children.data}
+        if len(births) == 1:
+            edge.clear_draft()
+            save_draft(children=list(form.children.data))
+            return redirect(url_for("public.school"))
+        form.children.errors.append(_("Choose children born on the same day."))
+    errors = form_errors(form, ("children",)) if request.method == "POST" else []
+    return render_form("public/together.html", form=form, groups=groups, errors=errors)
+
+
+def _drafted_children():
+    """[(ref, Link, Person)] of the draft, or None when there is no draft."""
+    refs = draft().get("children") or []
+    if not refs:
+        return None
+    return [(ref, *edge.child(ref)) for ref in refs]
+
+
+def _home_district_code():
+    """The district of the parent's registered address: stage 2 starts there."""
+    try:
+        person = get_registry().person(g.applicant.pin)
+    except RegistryUnavailable:
+        return None
+    address = db.session.get(Address, person.address_id) if person and person.address_id else None
+    return address.district.code if address else None
+
+
+def school_options(stage, choices, *, leave_out=None):
+    """Radio values "CODE:language" of the pools a parent may choose now."""
+    return [
+        value
+        for choice in choices
+        for pool in choice.pools
+        if pool.free > 0 and stage in (1, 2)
+        for value in [f"{choice.school.code}:{pool.language}"]
+        if value != leave_out
+    ]
+
+
+def schools_now(child_pin, district_code):
+    """(stage, choices, district) for the school page; stage 2 lists one district."""
+    if district_code is None:
+        district_code = _home_district_code()
+    stage, choices = school_choice.schools_for_child(
+        g.applicant.pin, child_pin, now=clock.now(), district_code=district_code,
+    )
+    if stage == 2 and district_code is None:
+        choices = []  # no district chosen yet: ask for one rather than list the country
+    return stage, choices, district_code
+
+
+@signed_in
+def school():
+    try:
+        kids = _drafted_children()
+        if kids is None:
+            return redirect(url_for("public.children"))
+        stage, choices, district_code = schools_now(kids[0][2].pin, request.args.get("district") or None)
+    except AdmissionError as error:
+        return edge.unavailable(error)
+    form = SchoolForm()
+    offered = school_options(stage, choices)
+    form.choice.choices = options((value, value) for value in offered)
+    if request.method == "GET" and draft().get("school"):
+        form.choice.data = f"{draft()['school']}:{draft()['language']}"
+    if form.validate_on_submit():
+        code, language = form.chosen()
+        save_draft(school=code, language=language)
+        return redirect(url_for("public.about"))
+    errors = form_errors(form, ("choice",)) if request.method == "POST" else []
+    return render_form("public/school.html", form=form, kids=kids, stage=stage, choices=choices, offered=offered,
+                       district=district_code, districts=district_choices(all_districts()), errors=errors)
+
+
+@signed_in
+def school_elsewhere():
+    """Stage 1: "my school is not in the list". The parent may name another school
+    of a district; the domain's answer (outside the microdistrict, and what to do
+    about it, R17) comes at once instead of at the end."""
+    try:
+        kids = _drafted_children()
+        if kids is None:
+            return redirect(url_for("public.children"))
+        stage, catchment, _ = schools_now(kids[0][2].pin, None)
+    except AdmissionError as error:
+        return edge.unavailable(error)
+    if stage != 1:
+        return redirect(url_for("public.school"))
+    district = request.args.get("district") or _home_district_code()
+    choices = school_choice.free_seats(district_code=district)[1] if district else []
+    offered = [f"{c.school.code}:{pool.language}" for c in choices for pool in c.pools]
+    form = SchoolForm()
+    form.choice.choices = options((value, value) for value in offered)
+    error = None
+    if form.validate_on_submit():
+        if form.choice.data in school_options(stage, catchment):
+            code, language = form.chosen()
+            save_draft(school=code, language=language)
+            return redirect(url_for("public.about"))
+        error = AdmissionError("outside_microdistrict")
+    errors = form_errors(form, ("choice",)) if request.method == "POST" else []
+    return render_form("public/school_elsewhere.html", error, form=form, kids=kids, stage=stage,
+                       choices=choices, offered=offered, district=district, errors=errors,
+                       error_target="#choice-0", districts=district_choices(all_districts()),
+                       stage2_opens=registration.current_campaign().stage2_opens)
+
+
+def _about_fields(kids, campaign):
+    """Which questions of "about you" apply: (teacher?, representative?)."""
+    representative = registration.family_of(g.applicant.pin, kids[0][2].pin).as_representative
+    # Twins come over quota as twins (R6); the teacher's priority is for one child.
+    teacher = "teacher" in (campaign.categories or []) and len(kids) == 1
+    return teacher, representative
+
+
+def _drafted_school():
+    code = draft().get("school")
+    return db.session.scalars(select(School).where(School.code == code)).first() if code else None
+
+
+@signed_in
+def about():
+    try:
+        kids = _drafted_children()
+        campaign = registration.current_campaign()
+        if kids is None or campaign is None or _drafted_school() is None:
+            return redirect(url_for("public.school"))
+        teacher, representative = _about_fields(kids, campaign)
+    except AdmissionError as error:
+        return edge.unavailable(error)
+    if not teacher and not representative:
+        return redirect(url_for("public.check"))
+    form = AboutYouForm()
+    if not teacher:
+        del form.teacher
+    elif request.method == "GET" and "teacher" in draft():
+        form.teacher.data = "yes" if draft()["teacher"] else "no"
+    if representative:
+        if teacher:  # the upload below is the act, not a teacher's certificate
+            form.teacher.description = _("Children of the school's teachers are admitted over the quota.")
+        form.document.label.text = _("The act that makes you the child's legal representative")
+        form.document.description = _("A court act or an act of the social-development body. %(hint)s",
+                                      hint=form.document.description)
+    else:
+        form.document.label.text = _("Certificate from the school that you work there (only if you are "
+                                     "not on the school's list of teachers)")
+    if form.validate_on_submit():
+        is_teacher = teacher and form.teacher.data == "yes"
+        upload = form.document.data
+        wanted = representative or is_teacher
+        if wanted and upload and upload.filename:
+            kind = "representative_act" if representative else "teacher_proof"
+            document, error = attempt(lambda: store_document(
+                upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind))
+            if error is not None:
+                form.document.errors = [error.message]
+            else:
+                save_draft(document_id=document.id, document_name=document.original_name)
+        elif representative and not draft().get("document_id"):
+            form.document.errors = [_("Upload the court act or the act of the social-development body.")]
+        if not form.document.errors:
+            save_draft(teacher=is_teacher)
+            return redirect(url_for("public.check"))
+    errors = form_errors(form, ("teacher", "document")) if request.method == "POST" else []
+    return render_form("public/about.html", form=form, kids=kids, school=_drafted_school(),
+                       representative=representative, document_name=draft().get("document_name"),
+                       errors=errors)
+
+
+def _drafted_document():
+    document_id = draft().get("document_id")
+    document = db.session.get(Document, document_id) if document_id else None
+    if document is None or document.owner_pin != g.applicant.pin or document.application_id is not None:
+        return None
+    return document
+
+
+def _submit(kids, school_code, language, teacher):
+    now, document = clock.now(), _drafted_document()
+    if len(kids) > 1:
+        return registration.register_together(
+            g.applicant, [person.pin for _, _, person in kids], school_code, language, now=now, document=document)
+    return [registration.register(
+        g.applicant, kids[0][2].pin, school_code, language, now=now,
+        category="teacher" if teacher else None, document=document)]
+
+
+@signed_in
+def check():
+    answers = draft()
+    try:
+        kids = _drafted_children()
+    except AdmissionError as error:
+        return edge.unavailable(error)
+    school_row = _drafted_school()
+    if kids is None or school_row is None:
+        return redirect(url_for("public.children"))
+    form = SubmitForm()
+    context = dict(form=form, kids=kids, school=school_row, language=answers["language"],
+                   teacher=answers.get("teacher"), document_name=answers.get("document_name"))
+    if not form.validate_on_submit():
+        return render_form("public/check.html", **context)
+    created, error = attempt(lambda: _submit(kids, school_row.code, answers["language"], answers.get("teacher")))
+    if error is not None:
+        # The draft stays: after an outage the same answers can be sent again.
+        target = url_for(FIX_AT[error.code]) if error.code in FIX_AT else None
+        return render_form("public/check.html", error, error_target=target, **context)
+    edge.clear_draft()
+    return redirect(url_for("public.confirmation", number=created[0].number))

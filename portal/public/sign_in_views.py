@@ -1,0 +1,73 @@
+"""Parents sign in with PIN and e-mail, then the one-time code (the same
+domain functions, and so the same limits, as the API)."""
+from flask import redirect, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from forms.sign_in import CodeForm, SignInForm
+from portal import clock
+from portal.admission import sign_in as sign_in_rules
+from portal.extensions import db
+from portal.models import SignInCode
+from portal.public.edge import (
+    after_sign_in_target,
+    attempt,
+    current_applicant,
+    end_session,
+    form_errors,
+    locale,
+    render_form,
+    start_session,
+)
+
+
+def sign_in():
+    if current_applicant() is not None:
+        return redirect(url_for("public.children"))
+    form = SignInForm()
+    if not form.validate_on_submit():
+        return render_form("public/sign_in.html", form=form, errors=form_errors(form, ("pin", "email")))
+    pin, email = form.pin.data, form.email.data
+
+    def mail_a_code():
+        sign_in_rules.start(pin, email, now=clock.now(), locale=locale())
+        # The session remembers the code's row, not the PIN: no PIN in the cookie.
+        return db.session.scalar(
+            select(SignInCode.id).where(SignInCode.pin == pin).order_by(SignInCode.id.desc()).limit(1)
+        )
+
+    code_id, error = attempt(mail_a_code)
+    if error is not None:
+        # The form keeps what was typed (an outage loses nothing).
+        return render_form("public/sign_in.html", error, form=form, error_target="#pin")
+    session["sign_in_code_id"] = code_id
+    return redirect(url_for("public.sign_in_code"))
+
+
+def sign_in_code():
+    code_id = session.get("sign_in_code_id")
+    pending = db.session.get(SignInCode, code_id) if code_id else None
+    if pending is None:
+        return redirect(url_for("public.sign_in"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_form("public/sign_in_code.html", form=form, errors=form_errors(form, ("code",)))
+    pin = pending.pin
+    applicant, error = attempt(
+        lambda: sign_in_rules.verify(pin, form.code.data, now=clock.now(), locale=locale())
+    )
+    if error is None:
+        target = after_sign_in_target()
+        start_session(applicant)
+        return redirect(target)
+    if error.code == "unauthorized":
+        form.code.errors.append(
+            _("The code is not right or has expired. Check the latest e-mail from us, or ask for a new code.")
+        )
+        return render_form("public/sign_in_code.html", form=form, errors=form_errors(form, ("code",)))
+    return render_form("public/sign_in_code.html", error, form=form, error_target="#code")
+
+
+def sign_out():
+    end_session()
+    return redirect(url_for("public.start"))
