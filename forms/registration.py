@@ -57,7 +57,7 @@ class AboutYouForm(BaseForm):
         _l("Do you work as a teacher at this school?"),
         description=_l("Children of the school's teachers are admitted over the quota. "
                        "The school checks its list of teachers; if you are not on it, "
-                       "upload a certificate from the school below."),
+                       "you can add a certificate from the school on the next page."),
         choices=_yes_no(),
         validators=[InputRequired(_l("Answer whether you work as a teacher at this school."))],
     )

@@ -60,6 +60,9 @@ def register(client, ref, school_code, language=None, *, teacher="no", document=
             data["document"] = document
         response = client.post("/register/about-you", data=data, content_type="multipart/form-data")
         assert response.status_code == 302, page(response)
+        if response.location.endswith("/register/teacher-proof"):
+            response = client.post("/register/teacher-proof", data={}, content_type="multipart/form-data")
+            assert response.status_code == 302, page(response)
     return client.post("/register/check")
 
 

@@ -177,11 +177,41 @@ def test_r7_a_teachers_child_is_admitted_over_a_full_quota(sample, client):
     client.get(f"/register/child/{ref}")
     with client.session_transaction() as session:
         session["draft"] = {**session["draft"], "school": school, "language": language}
-    assert client.post("/register/about-you", data={"teacher": "yes"},
-                       content_type="multipart/form-data").status_code == 302
+    about = client.get("/register/about-you")
+    assert 'name="teacher"' in page(about) and 'name="document"' not in page(about), "no upload for everyone"
+    answered = client.post("/register/about-you", data={"teacher": "yes"}, content_type="multipart/form-data")
+    assert answered.location.endswith("/register/teacher-proof")
+    proof = client.get("/register/teacher-proof")
+    assert 'name="document"' in page(proof) and 'name="teacher"' not in page(proof)
+    # On the school's list of teachers: no certificate needed.
+    assert client.post("/register/teacher-proof", data={}, content_type="multipart/form-data").status_code == 302
     number = application_number(client.post("/register/check"))
     application = db.session.scalars(select(Application).where(Application.number == number)).one()
     assert application.category == "teacher" and application.over_quota
+
+
+def test_r7_a_teacher_not_on_the_list_adds_a_certificate(sample, client):
+    from sqlalchemy import delete
+
+    from portal.models import Teacher
+
+    person = _signed_in(client, sample, "teacher")
+    db.session.execute(delete(Teacher))
+    db.session.commit()
+    school = person["school_code"]
+    client.get(f"/register/child/{child_refs(client)[0]}")
+    with client.session_transaction() as session:
+        session["draft"] = {**session["draft"], "school": school, "language": first_language(school)}
+    client.post("/register/about-you", data={"teacher": "yes"}, content_type="multipart/form-data")
+    client.post("/register/teacher-proof", data={}, content_type="multipart/form-data")
+    refused = client.post("/register/check")
+    assert refused.status_code == 422 and 'href="/register/about-you"' in page(refused)
+    client.post("/register/teacher-proof", content_type="multipart/form-data",
+                data={"document": (io.BytesIO(PDF), "certificate.pdf")})
+    assert "certificate.pdf" in page(client.get("/register/check"))
+    number = application_number(client.post("/register/check"))
+    document = db.session.scalars(select(Document)).one()
+    assert document.kind == "teacher_proof" and document.application.number == number
 
 
 def test_too_young_child_gets_the_reason_instead_of_schools(sample, client):

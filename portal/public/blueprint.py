@@ -25,6 +25,8 @@ bp.add_url_rule("/register/together", "together", register_views.together, metho
 bp.add_url_rule("/register/school", "school", register_views.school, methods=GET_POST)
 bp.add_url_rule("/register/school/other", "school_elsewhere", register_views.school_elsewhere, methods=GET_POST)
 bp.add_url_rule("/register/about-you", "about", register_views.about, methods=GET_POST)
+bp.add_url_rule("/register/teacher-proof", "teacher_proof", register_views.about, methods=GET_POST,
+                defaults={"step": "proof"})
 bp.add_url_rule("/register/check", "check", register_views.check, methods=GET_POST)
 
 bp.add_url_rule("/applications", "applications", application_views.applications)

@@ -202,7 +202,10 @@ def _drafted_school():
 
 
 @signed_in
-def about():
+def about(step="about"):
+    """"About you": the teacher question and, for a legal representative, the act
+    (R9). A teacher not on the school's list may then add a certificate on a page of
+    its own (step "proof"), so that other parents never see that field."""
     try:
         kids = _drafted_children()
         campaign = registration.current_campaign()
@@ -211,10 +214,11 @@ def about():
         teacher, representative = _about_fields(kids, campaign)
     except AdmissionError as error:
         return edge.unavailable(error)
-    if not teacher and not representative:
+    proof_step = step == "proof"
+    if (not teacher and not representative) or (proof_step and (representative or not draft().get("teacher"))):
         return redirect(url_for("public.check"))
     form = AboutYouForm()
-    if not teacher:
+    if not teacher or proof_step:
         del form.teacher
     elif request.method == "GET" and "teacher" in draft():
         form.teacher.data = "yes" if draft()["teacher"] else "no"
@@ -224,26 +228,42 @@ def about():
         form.document.label.text = _("The act that makes you the child's legal representative")
         form.document.description = _("A court act or an act of the social-development body. %(hint)s",
                                       hint=form.document.description)
-    else:
+    elif proof_step:
         form.document.label.text = _("Certificate from the school that you work there (only if you are "
                                      "not on the school's list of teachers)")
+    else:
+        del form.document
     if form.validate_on_submit():
-        is_teacher = teacher and form.teacher.data == "yes"
-        upload = form.document.data
-        wanted = representative or is_teacher
-        if wanted and upload and upload.filename:
-            kind = "representative_act" if representative else "teacher_proof"
-            document, error = attempt(lambda: store_document(
-                upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind))
-            if error is not None:
-                form.document.errors = [error.message]
-            else:
-                save_draft(document_id=document.id, document_name=document.original_name)
-        elif representative and not draft().get("document_id"):
-            form.document.errors = [_("Upload the court act or the act of the social-development body.")]
-        if not form.document.errors:
-            save_draft(teacher=is_teacher)
-            return redirect(url_for("public.check"))
+        return _save_about(form, representative, proof_step) or _render_about(form, kids, representative)
+    return _render_about(form, kids, representative)
+
+
+def _save_about(form, representative, proof_step):
+    """Keep the answers in the draft and go on; None when the upload was refused."""
+    upload = form.document.data if form.document else None
+    if upload and upload.filename:
+        kind = "representative_act" if representative else "teacher_proof"
+        document, error = attempt(lambda: store_document(
+            upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind))
+        if error is not None:
+            form.document.errors = [error.message]
+            return None
+        save_draft(document_id=document.id, document_name=document.original_name)
+    elif representative and not draft().get("document_id"):
+        form.document.errors = [_("Upload the court act or the act of the social-development body.")]
+        return None
+    if proof_step:
+        return redirect(url_for("public.check"))
+    is_teacher = bool(form.teacher) and form.teacher.data == "yes"
+    save_draft(teacher=is_teacher)
+    if not representative and not is_teacher:
+        save_draft(document_id=None, document_name=None)  # a certificate from an earlier "yes"
+    if is_teacher and not representative:
+        return redirect(url_for("public.teacher_proof"))
+    return redirect(url_for("public.check"))
+
+
+def _render_about(form, kids, representative):
     errors = form_errors(form, ("teacher", "document")) if request.method == "POST" else []
     return render_form("public/about.html", form=form, kids=kids, school=_drafted_school(),
                        representative=representative, document_name=draft().get("document_name"),

@@ -34,7 +34,7 @@ def choose_school(page, school_code):
 def register_child(page, school_code, *, shots=False):
     """From the children page: the first child without an application, to the confirmation."""
     page.goto(page.url.split("/", 3)[0] + "//" + page.url.split("/", 3)[2] + "/children")
-    page.locator("main a.button", has_text="Register this child").first.click()
+    page.locator("main a.button[href*='/register/child/']").first.click()
     if shots:
         page.shot("school")
     choose_school(page, school_code)
@@ -99,7 +99,7 @@ def test_refusal_outside_the_catchment_says_why(live, page):
     live.at(STAGE1)
     person = SCENARIO["outside_parent"]
     sign_in(page, live, person["parent_pin"])
-    page.locator("main a.button", has_text="Register this child").first.click()
+    page.locator("main a.button[href*='/register/child/']").first.click()
     page.wait_for_url("**/register/school")
     assert "No school's microdistrict includes your registered address" in page.inner_text("main")
     page.shot("no-catchment-school")
@@ -142,7 +142,7 @@ def test_legal_representative_uploads_the_act(live, page, tmp_path):
     act.write_bytes(PDF)
     sign_in(page, live, person["parent_pin"])
     assert "you are the legal representative" in page.inner_text("main")
-    page.locator("main a.button", has_text="Register this child").first.click()
+    page.locator("main a.button[href*='/register/child/']").first.click()
     choose_school(page, person["school_code"])
     page.wait_for_url("**/register/about-you")
     page.check("#teacher-0")
@@ -191,7 +191,7 @@ def test_stage2_move_to_another_school(live, page):
     person = SCENARIO["canceller"]
     target = "GB-LEN-041"
     sign_in(page, live, person["parent_pin"])
-    page.locator("main a.button", has_text="Register this child").first.click()
+    page.locator("main a.button[href*='/register/child/']").first.click()
     page.wait_for_url("**/register/school*")
     page.select_option("#district", "GB-LEN")
     page.click("form.filter button")
