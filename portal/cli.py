@@ -116,3 +116,6 @@ def register_commands(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo)
+    from portal.jobs.cli import register_job_commands
+
+    register_job_commands(app)

@@ -30,9 +30,32 @@ class Config:
     # 0: never send mail inside a web request, a relay process delivers (production
     # without Redis); with REDIS_URL the jobs deliver anyway.
     OUTBOX_DELIVER_INLINE = _env("OUTBOX_DELIVER_INLINE", "1") == "1"
+    # Queue names and job ids start with it, so two deployments (or test runs)
+    # can share one Redis without taking each other's jobs.
+    RQ_NAMESPACE = _env("RQ_NAMESPACE", "mektep")
+    REDIS_SOCKET_TIMEOUT = float(_env("REDIS_SOCKET_TIMEOUT", "2"))  # a request never hangs on a dead Redis
     MAIL_SERVER = _env("MAIL_SERVER")  # unset: mail is written to the log
     MAIL_PORT = int(_env("MAIL_PORT", "0") or 0) or None
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@1mektep.edu.gov.kg")
+    MAIL_USE_TLS = _env("MAIL_USE_TLS", "0") == "1"  # STARTTLS before sending
+    MAIL_USERNAME = _env("MAIL_USERNAME")  # unset: the relay takes mail without login
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_TIMEOUT = float(_env("MAIL_TIMEOUT", "10"))  # seconds; a failed send is retried later
+    SMS_GATEWAY_URL = _env("SMS_GATEWAY_URL")  # unset: SMS are written to the log
+    SMS_GATEWAY_TOKEN = _env("SMS_GATEWAY_TOKEN")
+    SMS_SENDER = _env("SMS_SENDER", "Mektep-1")  # the sender name the operator registered
+    SMS_TIMEOUT = float(_env("SMS_TIMEOUT", "10"))
+    # The outbox (docs/jobs.md): attempts before a message is marked failed, the
+    # first retry delay (doubling after each failure), how long a message handed
+    # to RQ may stay unsent before the sweep hands it over again, how often the
+    # worker sweeps.
+    OUTBOX_MAX_ATTEMPTS = int(_env("OUTBOX_MAX_ATTEMPTS", "5"))
+    OUTBOX_RETRY_SECONDS = int(_env("OUTBOX_RETRY_SECONDS", "60"))
+    OUTBOX_LEASE_SECONDS = int(_env("OUTBOX_LEASE_SECONDS", "300"))
+    OUTBOX_SWEEP_SECONDS = int(_env("OUTBOX_SWEEP_SECONDS", "60"))
+    # Notices to people (reminders, staff notices) go out in the daytime only,
+    # local time: [from, until) hours.
+    NOTICE_HOURS = tuple(int(h) for h in _env("NOTICE_HOURS", "8-21").split("-"))
     REGISTRY_URL = _env("REGISTRY_URL")  # unset: the local registry tables
     # The state registry over "Түндүк" (docs/registry.md explains each number).
     REGISTRY_CLIENT_ID = _env("REGISTRY_CLIENT_ID", "KG/GOV/mektep1/portal")  # X-Road-Client
@@ -80,6 +103,8 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Tests deliver in-process; the tests of jobs (tests/test_jobs_*) set REDIS_URL.
+    REDIS_URL = None
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False
     SERVER_NAME = None

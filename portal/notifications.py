@@ -2,119 +2,129 @@
 
 A message is written as an `OutboxMessage` row in the same transaction as the
 change that causes it, so a rolled-back change sends nothing and a committed
-one is never forgotten. After the commit the relay delivers it: in-process on
-the embedded default (no REDIS_URL), through RQ in production. Texts are mail
-templates under translation (`templates/mail/`), rendered at delivery time in
-the recipient's language.
+one is never forgotten. After the commit the relay (`portal.jobs.outbox`)
+delivers it: in-process on the embedded default (no REDIS_URL), through RQ in
+production. Texts are templates under translation (`templates/mail/`: e-mail
+`<name>.subject.txt` + `<name>.txt`, SMS `<name>.sms.txt`), rendered at
+delivery time in the recipient's language.
 """
 import logging
 
-from flask import after_this_request, current_app, has_request_context, render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import event, insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from portal import mail
 from portal.extensions import db
 from portal.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
+# Context values that are secrets: kept only until the message is sent.
+SECRET_CONTEXT_KEYS = ("code",)
+_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 def enqueue(*, template, recipient, locale, context, key, channel="email"):
-    """Write one message to the outbox (idempotent by `key`)."""
-    message = OutboxMessage(
-        idempotency_key=key,
-        channel=channel,
-        recipient=recipient,
-        locale=locale or "ky",
-        template=template,
-        context=context,
+    """Write one message to the outbox in the caller's transaction.
+
+    Idempotent by `key`: a key already written (by this transaction, an earlier
+    one, or a concurrent one) writes nothing. Returns the new message id, or
+    None when the key existed.
+    """
+    now = utcnow()
+    table = OutboxMessage.__table__
+    dialect = db.session.get_bind().dialect.name
+    statement = _INSERTS[dialect](table) if dialect in _INSERTS else insert(table)
+    statement = statement.values(
+        idempotency_key=key, channel=channel, recipient=recipient, locale=locale or "ky",
+        template=template, context=context or {}, state="pending", attempts=0,
+        next_attempt_at=now, created_at=now,
     )
-    db.session.add(message)
-    db.session.info["outbox_dirty"] = True
-    return message
+    if dialect in _INSERTS:
+        # ON CONFLICT DO NOTHING: two deadline runs at once write one message.
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    message_id = db.session.execute(statement.returning(table.c.id)).scalar()
+    if message_id is not None:
+        db.session.info.setdefault("outbox_ids", []).append(message_id)
+    return message_id
 
 
-def notify_applicant(applicant, template, application):
+def _application_context(application):
     school = application.school
-    return enqueue(
-        template=template,
-        recipient=applicant.email,
-        locale=applicant.locale,
-        key=f"{template}:{application.number}:{application.status}",
-        context={
-            "number": application.number,
-            "school_code": school.code,
-            "school_name_ky": school.name_ky,
-            "school_name_ru": school.name_ru,
-            "language": application.language,
-            "child_first_name": application.child_first_name,
-        },
-    )
+    return {
+        "number": application.number,
+        "school_code": school.code,
+        "school_name_ky": school.name_ky,
+        "school_name_ru": school.name_ru,
+        "language": application.language,
+        "child_first_name": application.child_first_name,
+    }
+
+
+def notify_applicant(applicant, template, application, *, previous=None, extra=None):
+    """Tell an applicant about an application: by e-mail, and by SMS when the
+    applicant gave a phone number. `previous` is the application a move left."""
+    context = _application_context(application)
+    if previous is not None:
+        before = _application_context(previous)
+        context.update({f"previous_{name}": value for name, value in before.items()})
+    context.update(extra or {})
+    key = f"{template}:{application.number}:{application.status}"
+    ids = []
+    if applicant.email:
+        ids.append(enqueue(template=template, recipient=applicant.email, locale=applicant.locale,
+                           context=context, key=key))
+    if applicant.phone:
+        ids.append(enqueue(template=template, recipient=applicant.phone, locale=applicant.locale,
+                           context=context, key=f"{key}:sms", channel="sms"))
+    return ids
+
+
+def notify_staff(user, template, *, context, key):
+    """Tell a staff user (by e-mail, in the user's language)."""
+    if not user.email:
+        return None
+    return enqueue(template=template, recipient=user.email, locale=user.locale, context=context, key=key)
 
 
 def render(message):
+    """(subject, body) of an e-mail, or (None, text) of an SMS, in the recipient's language."""
+    context = dict(message.context or {})
     with force_locale(message.locale):
-        subject = render_template(f"mail/{message.template}.subject.txt", **message.context).strip()
-        body = render_template(f"mail/{message.template}.txt", **message.context)
+        if message.channel == "sms":
+            return None, render_template(f"mail/{message.template}.sms.txt", **context).strip()
+        subject = render_template(f"mail/{message.template}.subject.txt", **context).strip()
+        body = render_template(f"mail/{message.template}.txt", **context)
     return subject, body
 
 
-def deliver(message_id, session=None):
-    """Deliver one message if it is still due; safe to call twice."""
-    session = session or db.session
-    message = session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None or message.state == "sent":
-        session.rollback()
-        return False
-    subject, body = render(message)
-    message.attempts += 1
-    try:
-        mail.send(message.recipient, subject, body)
-    except Exception as error:  # noqa: BLE001 - any failure is retried later
-        message.last_error = type(error).__name__
-        message.state = "failed" if message.attempts >= 5 else "pending"
-        session.commit()
-        return False
-    message.state, message.sent_at = "sent", utcnow()
-    session.commit()
-    return True
-
-
-def deliver_pending(limit=100, session=None):
-    """The in-process relay: deliver what is due (embedded default)."""
-    session = session or db.session
-    ids = session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= utcnow())
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    session.rollback()  # end the read: on SQLite it holds the write lock
-    return sum(1 for message_id in ids if deliver(message_id, session))
+def scrub(message):
+    """Forget the secrets of a sent message (a sign-in code has no use after)."""
+    context = dict(message.context or {})
+    if any(name in context for name in SECRET_CONTEXT_KEYS):
+        message.context = {name: ("***" if name in SECRET_CONTEXT_KEYS else value) for name, value in context.items()}
 
 
 def _after_commit(session):
-    if not session.info.pop("outbox_dirty", False):
+    ids = session.info.pop("outbox_ids", None)
+    if not ids:
         return
     try:
         app = current_app._get_current_object()
     except RuntimeError:
-        return
-    if not app.config.get("OUTBOX_DELIVER_INLINE", True):
-        return  # a relay process picks it up
-    # Deliver after the commit, outside the flush machinery: in a request, once
-    # the response is ready; in a command or job, at once.
-    if has_request_context():
-        @after_this_request
-        def _relay(response):
-            deliver_pending()
-            return response
-    else:
-        # The committing session cannot run SQL inside its own after_commit.
-        with Session(bind=db.engine) as own_session:
-            deliver_pending(session=own_session)
+        return  # no application: the sweep or the next relay picks them up
+    from portal.jobs.outbox import relay
+
+    try:
+        relay(app, ids)
+    except Exception:  # noqa: BLE001 - the change is committed; the sweep delivers later
+        log.exception("outbox: relay after commit failed; %d message(s) wait for the sweep", len(ids))
+
+
+def _after_rollback(session):
+    session.info.pop("outbox_ids", None)  # those rows no longer exist
 
 
 _installed = False
@@ -124,4 +134,5 @@ def install():
     global _installed
     if not _installed:
         event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
         _installed = True

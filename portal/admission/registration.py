@@ -184,7 +184,8 @@ def _twin_admitted_within_quota(campaign, applicant_pin, child, school, language
     ).first()
 
 
-def register(applicant, child_pin, school_code, language, *, now, category=None, document=None):
+def register(applicant, child_pin, school_code, language, *, now, category=None, document=None,
+             notify="application_registered"):
     """Register one child (R1-R3, R6, R7, R9, R10). Returns the new Application."""
     campaign = _campaign_or_closed()
     stage = stage_at(campaign, now)
@@ -237,7 +238,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         raise AdmissionError("no_free_seats")
     application = _new_application(
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
-        twin_group=(twin.twin_group or twin.number) if twin is not None else None,
+        twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
     )
     if document is not None:
         document.application_id = application.id
@@ -373,7 +374,9 @@ def move(applicant, number, school_code, language, *, now):
     if application.school.code == school_code and application.language == language:
         raise AdmissionError("validation_error")
     _cancel(application, by="applicant", note="moved")
-    moved = register(applicant, application.child_pin, school_code, language, now=now)
+    moved = register(applicant, application.child_pin, school_code, language, now=now, notify=None)
+    if applicant.email or applicant.phone:
+        notify_applicant(applicant, "application_moved", moved, previous=application)
     return moved
 
 

@@ -19,6 +19,9 @@ DEFAULT_POLICY = {
     "class_set_max_seats": 42,
     # R5, §18-19: the quota is confirmed 3 working days before stage 1.
     "quota_deadline_working_days": 3,
+    # R5: directors whose quota is still a draft are reminded this many days
+    # before the quota deadline (the regulation sets no reminder; ours).
+    "quota_deadline_notice_days": [5, 1],
     # R16, §17: appeals answered within 3 working days.
     "appeal_working_days": 3,
     # R11: reminders this many days before the end of the document window.

@@ -1,0 +1,35 @@
+"""The RQ jobs. Each takes ids or nothing, runs in its own app context and
+calls the module that does the work (STYLE.md, habit 5)."""
+from portal import clock
+from portal.jobs.queues import task
+
+
+@task("notifications")
+def deliver_message(message_id):
+    from portal.jobs.outbox import deliver
+
+    return deliver(message_id)
+
+
+@task("periodic")
+def sweep_outbox(every_queued=False):
+    from portal.jobs.outbox import sweep
+    from portal.jobs.schedule import ensure_schedules
+
+    ensure_schedules()  # first, so that a failing sweep never ends the chain
+    return sweep(every_queued=every_queued)
+
+
+@task("periodic")
+def deadlines():
+    from portal.jobs.deadlines import run_deadlines
+    from portal.jobs.schedule import ensure_schedules
+
+    ensure_schedules()
+    return run_deadlines(clock.now()).as_dict()
+
+
+@task("periodic")
+def ping(token):
+    """Proves a worker is alive and runs our code (CI and the operations view)."""
+    return f"pong {token}"

@@ -1,0 +1,65 @@
+"""The RQ worker that `flask --app wsgi worker` runs, inside the app context.
+
+RQ forks a work horse per job; the horse drops the database connections it
+inherited (they belong to the parent) before the job opens its own. The
+worker's maintenance, every minute, also schedules the next slot of every
+periodic job, so the schedule survives a Redis that lost its data; and a
+worker that starts sweeps the outbox at once (docs/jobs.md).
+"""
+import logging
+import os
+import socket
+import uuid
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Worker
+
+from portal.extensions import db
+from portal.jobs import queues, tasks
+from portal.jobs.schedule import ensure_schedules
+
+log = logging.getLogger(__name__)
+MAINTENANCE_SECONDS = 60
+# RQ waits for a job at most worker_ttl - 15 s, and runs maintenance only
+# between waits: this keeps maintenance close to its minute on an idle queue.
+WORKER_TTL = 75
+
+
+class MektepWorker(Worker):
+    def main_work_horse(self, job, queue):
+        for engine in db.engines.values():
+            engine.dispose(close=False)  # the parent's pooled connections are not the horse's
+        super().main_work_horse(job, queue)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        try:
+            ensure_schedules()
+        except RedisError as error:
+            log.warning("worker: could not schedule the periodic jobs (%s)", type(error).__name__)
+
+
+def worker_name(app):
+    return f"{app.config['RQ_NAMESPACE']}.{socket.gethostname()}.{os.getpid()}"
+
+
+def run_worker(*, burst=False, name=None):
+    """Work the periodic and notification queues with RQ's scheduler; returns
+    whether any job ran (burst mode ends when the queues are empty)."""
+    app = current_app._get_current_object()
+    # Its own connection without the web side's short read timeout: RQ blocks on BLPOP.
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    worker = MektepWorker(
+        [queues.queue_name(key) for key in queues.QUEUES],
+        connection=redis,
+        name=name or worker_name(app),
+        maintenance_interval=MAINTENANCE_SECONDS,
+        worker_ttl=WORKER_TTL,
+    )
+    # A worker that starts sweeps at once, past the leases: after a crash, the
+    # messages the dead worker had are waiting for exactly this.
+    queues.enqueue_unique(tasks.sweep_outbox, True, id_=queues.job_id("periodic", "outbox-sweep", "start",
+                                                                      uuid.uuid4().hex), result_ttl=0)
+    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
