@@ -1,0 +1,124 @@
+"""Applications: search by number or PIN, the status history, documents
+received (R11), over-quota marks, and the proofs of teachers and legal
+representatives (R7, R9) that the director verifies. Nobody edits an
+application here: a director cannot move a child to another school or change
+the first-come-first-served order."""
+from flask import flash, request, send_file
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import select
+
+from admin.choices import school_filter
+from admin.labels import CATEGORY, DOCUMENT_KIND, LANGUAGE, STATUS, VERIFICATION, choices, label_formatter
+from admin.scoping import ScopedModelView
+from admin.security import now
+from portal.admission import documents, documents_window
+from portal.admission.errors import AdmissionError
+from portal.admission.registration import position
+from portal.admission.status import can_change
+from portal.extensions import db
+from portal.models import Application, Document
+
+DIRECTOR = ("director",)
+
+
+class ApplicationView(ScopedModelView):
+    export_roles = ("director", "district", "ministry")
+    action_roles = {"documents_received": DIRECTOR}
+    pin_columns = ("child_pin",)
+
+    column_list = ("number", "child_last_name", "child_first_name", "child_pin", "school", "language", "status",
+                   "category", "over_quota", "queue_no", "created_at")
+    column_details_list = ("number", "child_last_name", "child_first_name", "child_patronymic", "child_pin",
+                           "child_sex", "child_birth_date", "school", "language", "stage", "status", "category",
+                           "over_quota", "as_representative", "queue_no", "created_at", "documents_received_at")
+    column_searchable_list = ("number", "child_pin", "child_last_name")
+    column_filters = ("status", "over_quota", "category", "language", "stage")
+    column_choices = {"status": choices(STATUS), "category": choices(CATEGORY), "language": choices(LANGUAGE)}
+    column_formatters = {"school": lambda view, context, model, name: model.school.code,
+                         "status": label_formatter(STATUS), "category": label_formatter(CATEGORY),
+                         "language": label_formatter(LANGUAGE)}
+    column_default_sort = ("created_at", True)
+    details_template = "admin/application_details.html"
+
+    def get_filters(self):
+        return [school_filter(Application.school_id)] + list(super().get_filters() or [])
+
+    def search_placeholder(self):
+        return _("Number, PIN or last name")
+
+    # --- what the details page shows -------------------------------------------------
+    status_labels = STATUS
+    kind_labels = DOCUMENT_KIND
+    verification_labels = VERIFICATION
+
+    def documents_of(self, application):
+        return db.session.scalars(select(Document).where(Document.application_id == application.id)
+                                  .order_by(Document.id)).all()
+
+    def position_of(self, application):
+        return position(application)
+
+    def may_mark_received(self, application):
+        return self.role_may(DIRECTOR) and can_change(application, "documents_received")
+
+    def may_verify(self, document):
+        return self.role_may(DIRECTOR) and document.kind in documents.PROOF_KINDS
+
+    # --- the director's actions (POST, CSRF-checked) ----------------------------------
+    def _mark_received(self, application):
+        documents_window.mark_received(application, by="school", now=now())
+
+    @expose("/documents-received/", methods=("POST",))
+    def documents_received(self):
+        application = self.get_one(request.form.get("id"))
+        if self.role_may(DIRECTOR):
+            try:
+                self._mark_received(application)
+            except AdmissionError as error:
+                db.session.rollback()
+                flash(error.message, "error")
+            else:
+                db.session.commit()
+                flash(_("The documents of %(number)s are marked as received.", number=application.number), "success")
+        return self.back_to(".details_view", id=application.id)
+
+    @action("documents_received", _l("Documents received"), _l("Mark the documents of the selected applications as received?"))
+    def action_documents_received(self, ids):
+        marked = 0
+        for application in self.rows_for_ids(ids):
+            if can_change(application, "documents_received"):
+                self._mark_received(application)
+                marked += 1
+        db.session.commit()
+        flash(ngettext("Documents of %(num)d application marked as received.",
+                       "Documents of %(num)d applications marked as received.", marked), "success")
+
+    @expose("/verify-proof/", methods=("POST",))
+    def verify_proof(self):
+        document = self.scoped_get(Document, request.form.get("document_id"))
+        if self.role_may(DIRECTOR):
+            try:
+                documents.verify_proof(document, accepted=request.form.get("verdict") == "accept",
+                                       user_id=self.staff_id, now=now())
+            except AdmissionError as error:
+                db.session.rollback()
+                flash(error.message, "error")
+            else:
+                db.session.commit()
+                flash(_("The verdict on the document is recorded."), "success")
+        return self.back_to(".details_view", id=document.application_id)
+
+    @expose("/document/")
+    def document(self):
+        """The uploaded file itself, for the school that checks it."""
+        document = self.scoped_get(Document, request.args.get("id"))
+        return send_file(documents.document_path(document), mimetype=document.content_type,
+                         download_name=document.original_name, as_attachment=True, max_age=0)
+
+
+def register(admin):
+    admin.add_view(ApplicationView(Application, name=_l("Applications"), endpoint="application"))
