@@ -1,0 +1,285 @@
+"""Each role's work through the portal, done by the domain layer: the director's
+quota changes (refused with the rule explained), confirmation and approval,
+documents received, proofs verified, addresses added (R17); the commission's
+decision admitting over the quota (R12); the district's answer to an appeal
+(R16). Every change leaves an audit entry naming the staff user."""
+import io
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from portal.admission import quota_changes
+from portal.admission.registration import current_campaign
+from portal.extensions import db
+from portal.models import (
+    Appeal,
+    Application,
+    AuditEntry,
+    ClassSet,
+    CommissionDecision,
+    Document,
+    MicrodistrictAddress,
+    SchoolQuota,
+    SeatPool,
+)
+from tests.scenario import SCENARIO, at
+from tests.test_admin_fixtures import COMMISSION_A, STAFF, _spare_address, portal, sign_in, staff, world  # noqa: F401
+
+BISHKEK = timezone(timedelta(hours=6))
+AFTER_DEADLINE = datetime(2026, 3, 28, 0, 1, tzinfo=BISHKEK)
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    client.get("/lang/en")  # read the messages in English
+    sign_in(client, email)
+    return client
+
+
+def flashed(response):
+    return response.get_data(as_text=True)
+
+
+def audited_by(email, entity):
+    user = staff(email)
+    return db.session.scalars(select(AuditEntry).where(AuditEntry.entity == entity,
+                                                       AuditEntry.actor == f"staff:{user.id}")).all()
+
+
+def quota_of(school):
+    return db.session.scalars(select(SchoolQuota).where(SchoolQuota.school_id == school.id)).one()
+
+
+def class_sets(school):
+    return db.session.scalars(select(ClassSet).where(ClassSet.school_id == school.id)
+                              .order_by(ClassSet.number)).all()
+
+
+def test_r5_director_changes_the_draft_quota_and_a_refusal_explains_the_rule(portal, world):
+    app, school = portal, world["A"]
+    client = signed_in(app, STAFF["director_a"])
+    first = class_sets(school)[0]
+    assert first.computed_seats == 41
+    refused = client.post("/admin/quota/seats/", data={"class_set_id": first.id, "seats": 30}, follow_redirects=True)
+    assert "Seats can only be raised: this class-set was computed with 41 seats." in flashed(refused)
+    assert db.session.get(ClassSet, first.id).seats == 41
+    too_many = client.post("/admin/quota/seats/", data={"class_set_id": first.id, "seats": 43}, follow_redirects=True)
+    assert "A class-set has at most 42 seats." in flashed(too_many)
+    client.post("/admin/quota/seats/", data={"class_set_id": first.id, "seats": 42})
+    db.session.expire_all()
+    assert db.session.get(ClassSet, first.id).seats == 42
+    russian = client.post("/admin/quota/language/", data={"class_set_id": first.id, "language": "ru"},
+                          follow_redirects=True)
+    assert "can be changed only to Kyrgyz" in flashed(russian)
+    quota = quota_of(school)
+    client.post("/admin/quota/add-class-set/", data={"id": quota.id, "seats": 30})
+    assert len(class_sets(school)) == 5 and class_sets(school)[-1].added_by_director
+    pool = db.session.scalars(select(SeatPool).where(SeatPool.school_id == school.id,
+                                                     SeatPool.language == "ky")).one()
+    assert pool.seats == sum(c.seats for c in class_sets(school) if c.language == "ky")
+    client.post("/admin/quota/confirm/", data={"id": quota.id})
+    db.session.expire_all()
+    assert quota_of(school).state == "confirmed_by_director"
+    assert quota_of(school).director_confirmed_by_id == staff(STAFF["director_a"]).id
+    late = client.post("/admin/quota/seats/", data={"class_set_id": first.id, "seats": 41}, follow_redirects=True)
+    assert "already confirmed" in flashed(late)
+    assert {e.entity for e in audited_by(STAFF["director_a"], "class_sets")} == {"class_sets"}
+    assert audited_by(STAFF["director_a"], "school_quotas")
+
+
+def test_r5_district_approves_a_confirmed_quota_and_no_role_does_the_others_part(portal, world):
+    app, school = portal, world["A"]
+    quota = quota_of(school)
+    district = signed_in(app, STAFF["district_a"])
+    # The district does not change or confirm a school's quota: that is the director's.
+    district.post("/admin/quota/seats/", data={"class_set_id": class_sets(school)[0].id, "seats": 42})
+    district.post("/admin/quota/confirm/", data={"id": quota.id})
+    refused = district.post("/admin/quota/approve/", data={"id": quota.id}, follow_redirects=True)
+    assert "The director has not confirmed the quota yet." in flashed(refused)
+    db.session.expire_all()
+    assert quota_of(school).state == "draft" and class_sets(school)[0].seats == 41
+    director = signed_in(app, STAFF["director_a"])
+    director.post("/admin/quota/approve/", data={"id": quota.id})  # not the director's to approve
+    director.post("/admin/quota/confirm/", data={"id": quota.id})
+    db.session.expire_all()
+    assert quota_of(school).state == "confirmed_by_director"
+    district.post("/admin/quota/approve/", data={"id": quota.id})
+    db.session.expire_all()
+    assert quota_of(school).state == "approved_by_district"
+    assert quota_of(school).district_approved_by_id == staff(STAFF["district_a"]).id
+    for email in (COMMISSION_A, STAFF["ministry"]):
+        client = signed_in(app, email)
+        client.post("/admin/quota/seats/", data={"class_set_id": class_sets(school)[0].id, "seats": 42})
+    db.session.expire_all()
+    assert class_sets(school)[0].seats == 41
+
+
+def test_r5_the_automatic_confirmation_is_shown_as_such(portal, world):
+    app, school = portal, world["A"]
+    at(app, AFTER_DEADLINE)
+    quota_changes.confirm_overdue_quotas(current_campaign(), now=AFTER_DEADLINE)
+    db.session.commit()
+    district = signed_in(app, STAFF["district_a"])
+    page = district.get(f"/admin/quota/details/?id={quota_of(school).id}").get_data(as_text=True)
+    assert "confirmed automatically at the deadline" in page
+    listing = district.get("/admin/quota/").get_data(as_text=True)
+    assert "Confirmed automatically at the deadline" in listing
+    district.post("/admin/quota/", data={})
+    district.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota_of(school).id]})
+    db.session.expire_all()
+    assert quota_of(school).state == "approved_by_district"
+
+
+def _application(place):
+    from tests.test_admin_fixtures import marker
+
+    return db.session.scalars(select(Application).where(Application.number == marker(place, "Number"))).one()
+
+
+def test_r11_the_director_marks_documents_received(portal, world):
+    app = portal
+    application = _application("A")
+    district = signed_in(app, STAFF["district_a"])
+    district.post("/admin/application/documents-received/", data={"id": application.id})
+    db.session.expire_all()
+    assert application.status == "registered"  # the school's act, not the district's
+    director = signed_in(app, STAFF["director_a"])
+    director.post("/admin/application/documents-received/", data={"id": application.id})
+    db.session.expire_all()
+    assert application.status == "documents_received" and application.documents_received_at is not None
+    assert [event.status for event in application.history][-1] == "documents_received"
+    page = director.get(f"/admin/application/details/?id={application.id}").get_data(as_text=True)
+    assert "Status history" in page and "Documents received" in page
+    twice = director.post("/admin/application/documents-received/", data={"id": application.id},
+                          follow_redirects=True)
+    assert twice.status_code == 200
+    assert audited_by(STAFF["director_a"], "applications")
+
+
+def test_r7_the_director_verifies_a_proof_and_can_open_the_file(portal, world):
+    app = portal
+    application = _application("A")
+    document = db.session.scalars(select(Document).where(Document.application_id == application.id)).one()
+    director = signed_in(app, STAFF["director_a"])
+    file = director.get(f"/admin/application/document/?id={document.id}")
+    assert file.status_code == 200 and file.data.startswith(b"%PDF")
+    director.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "accept"})
+    db.session.expire_all()
+    assert document.verification == "accepted" and document.verified_by_id == staff(STAFF["director_a"]).id
+    district = signed_in(app, STAFF["district_a"])
+    district.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "reject"})
+    db.session.expire_all()
+    assert document.verification == "accepted"
+    assert audited_by(STAFF["director_a"], "documents")
+
+
+def test_directors_cannot_move_a_child_or_change_the_order(portal, world):
+    app = portal
+    application = _application("A")
+    director = signed_in(app, STAFF["director_a"])
+    edit = director.post(f"/admin/application/edit/?id={application.id}",
+                         data={"school": world["B"].id, "queue_no": 1, "status": "enrolled"})
+    assert edit.status_code == 302
+    assert director.get("/admin/application/new/").status_code == 302
+    director.post("/admin/application/delete/", data={"id": application.id})
+    db.session.expire_all()
+    assert (application.school_id, application.queue_no, application.status) == (world["A"].id, 900, "registered")
+
+
+def test_r12_the_commission_records_a_decision_that_admits_over_a_full_quota(portal, world):
+    app = portal
+    pool = db.session.scalars(select(SeatPool).where(SeatPool.school_id == world["A"].id,
+                                                     SeatPool.language == "ky")).one()
+    pool.taken = pool.seats
+    db.session.commit()
+    person = SCENARIO["too_old"]
+    form = {"number": "КДД-17", "decided_on": "2026-03-19", "child_pin": person["child_pin"],
+            "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky",
+            "grounds": "§9: the child is over 8"}
+    director = signed_in(app, STAFF["director_a"])
+    director.post("/admin/commission_decision/new/", data=form)
+    other = {**form, "school_code": "GO-OSH-084"}
+    commission = signed_in(app, COMMISSION_A)
+    assert "Not a valid choice" in commission.post("/admin/commission_decision/new/", data=other).get_data(as_text=True)
+    assert db.session.scalars(select(CommissionDecision).where(CommissionDecision.number == "КДД-17")).all() == []
+    response = commission.post("/admin/commission_decision/new/", data=form, follow_redirects=True)
+    assert "admitted over the quota" in flashed(response)
+    decision = db.session.scalars(select(CommissionDecision).where(CommissionDecision.number == "КДД-17")).one()
+    assert decision.application.status == "admitted_by_commission" and decision.application.over_quota
+    assert decision.recorded_by_id == staff(COMMISSION_A).id
+    assert decision.district_id == world["A"].district_id
+    listing = commission.get("/admin/commission_decision/").get_data(as_text=True)
+    assert "КДД-17" in listing and "Over the quota" in listing
+    again = commission.post("/admin/commission_decision/new/", data=form, follow_redirects=True)
+    assert "already has an active application" in flashed(again)
+    assert audited_by(COMMISSION_A, "commission_decisions")
+
+
+def test_r16_the_district_answers_an_appeal_which_is_mailed(portal, world):
+    app = portal
+    appeal = db.session.scalars(select(Appeal).where(Appeal.district_id == world["A"].district_id)).first()
+    for email in (STAFF["director_a"], COMMISSION_A, STAFF["ministry"]):
+        signed_in(app, email).post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "No."})
+    db.session.expire_all()
+    assert appeal.status == "open"
+    district = signed_in(app, STAFF["district_a"])
+    page = district.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
+    assert "Send the answer" in page
+    district.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "The school will call you."})
+    db.session.expire_all()
+    assert appeal.status == "answered" and appeal.answered_by_id == staff(STAFF["district_a"]).id
+    assert [m["To"] for m in app.extensions["sent_mail"]] == [appeal.applicant.email]
+    assert audited_by(STAFF["district_a"], "appeals")
+
+
+def test_r17_the_director_adds_a_missing_address_with_its_reason(portal, world):
+    app, school = portal, world["A"]
+    address = _spare_address(school)
+    director = signed_in(app, STAFF["director_a"])
+    no_reason = director.post("/admin/microdistrict/add/", data={"school_id": school.id, "address_id": address.address_id})
+    assert no_reason.status_code == 200
+    osh_address = _spare_address(world["O"])
+    other = director.post("/admin/microdistrict/add/", data={"school_id": school.id, "address_id": osh_address.address_id,
+                                                             "reason": "registration certificate"})
+    assert "not a registered dwelling of the school" in other.get_data(as_text=True)
+    director.post("/admin/microdistrict/add/", data={"school_id": school.id, "address_id": address.address_id,
+                                                    "reason": "registration certificate No. 5"})
+    entry = db.session.get(MicrodistrictAddress, (school.id, address.address_id))
+    assert entry.added_reason == "registration certificate No. 5"
+    assert entry.added_by_id == staff(STAFF["director_a"]).id
+    assert audited_by(STAFF["director_a"], "microdistrict_addresses")
+
+
+def test_r17_import_of_addresses_is_all_or_nothing(portal, world):
+    app, school = portal, world["A"]
+    first, osh = _spare_address(school), _spare_address(world["O"])
+    director = signed_in(app, STAFF["director_a"])
+    bad = f"school_code,address_id\nGB-LEN-039,{first.address_id}\nGB-LEN-041,{first.address_id}\n" \
+          f"GB-LEN-039,{osh.address_id}\n"
+    response = director.post("/admin/microdistrict/import/", data={
+        "reason": "district list of 2026", "file": (io.BytesIO(bad.encode()), "list.csv")})
+    page = response.get_data(as_text=True)
+    assert "list.csv:3" in page and "list.csv:4" in page
+    assert db.session.get(MicrodistrictAddress, (school.id, first.address_id)) is None
+    good = f"school_code,address_id\nGB-LEN-039,{first.address_id}\n"
+    director.post("/admin/microdistrict/import/", data={
+        "reason": "district list of 2026", "file": (io.BytesIO(good.encode()), "list.csv")})
+    assert db.session.get(MicrodistrictAddress, (school.id, first.address_id)).added_reason == "district list of 2026"
+
+
+def test_the_district_verifies_its_schools(portal, world):
+    app = portal
+    director = signed_in(app, STAFF["director_a"])
+    director.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id]})
+    db.session.expire_all()
+    assert world["A"].verified_at is None
+    district = signed_in(app, STAFF["district_a"])
+    district.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id, world["O"].id]})
+    db.session.expire_all()
+    assert world["A"].verified_at is not None and world["O"].verified_at is None
+    district.post(f"/admin/school/edit/?id={world['A'].id}", data={
+        "name_ky": "№39 мектеп-гимназиясы", "name_ru": world["A"].name_ru, "address": "Бишкек, Ахунбаев 31",
+        "participates": "y"})
+    db.session.expire_all()
+    assert world["A"].name_ky == "№39 мектеп-гимназиясы"
+    assert audited_by(STAFF["district_a"], "schools")

@@ -1,0 +1,190 @@
+"""THE scope test: signed in as each role, request every admin URL of every
+view for records of another school and another district, and fail on any
+leak: a page or file that shows a foreign record's data, or any change in the
+database.
+
+The URLs come from `app.url_map` (every rule under /admin), so a view or page
+added later is probed without touching this test. Flask-Admin's own endpoints
+(list, details, edit, create, delete, bulk actions, export, ajax) get the
+requests that would reach a foreign record through them; any other endpoint
+gets every foreign record's id under every id parameter name the portal uses
+(`id` and `<model>_id`), by GET and POST.
+"""
+import re
+
+import pytest
+from sqlalchemy import func, inspect, not_, select
+from flask_admin.tools import iterencode
+
+from admin.scoping import RULES, ScopedModelView, scope_of, scope_rule
+from portal.extensions import db
+from portal.models import AuditEntry, OutboxMessage, School
+from tests.test_admin_fixtures import (  # noqa: F401  (fixtures)
+    PINS,
+    ROLE_LOGINS,
+    SCHOOLS,
+    marker,
+    portal,
+    sign_in,
+    staff,
+    world,
+)
+from admin.labels import mask_pin
+
+# Endpoints that show or change no record of a place: signing in and out, one's own account.
+NOT_RECORD_SCOPED = {"admin.static", "admin_auth.login", "admin_auth.logout", "admin_auth.second_factor",
+                     "admin_auth.totp_setup", "admin_auth.activate", "admin_auth.reset",
+                     "admin_auth.reset_request", "admin_auth.account", "admin_auth.totp_off"}
+FLASK_ADMIN_ENDPOINTS = {"index_view", "details_view", "edit_view", "create_view", "delete_view", "action_view",
+                         "export", "ajax_lookup", "ajax_update"}
+# What each role must not see: the places outside its scope.
+FOREIGN_PLACES = {"director": ("B", "O"), "district": ("O",), "commission": ("O",), "ministry": ()}
+FOREIGN_CODES = {"B": ("GB-LEN-041", "director.gb-len-041@example.kg"),
+                 "O": ("GO-OSH", "district.go-osh@example.kg", "commission.go-osh@example.kg")}
+
+
+def markers(role):
+    found = []
+    for place in FOREIGN_PLACES[role]:
+        found += [marker(place, what) for what in ("Number", "Lastname", "Proof", "Decision", "Grounds", "Appeal",
+                                                   "Reason", "FileContent")]
+        found += [PINS[place], mask_pin(PINS[place]), *FOREIGN_CODES[place]]
+    return found
+
+
+def snake(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def foreign_records(scope, per_model=3):
+    """{model: [encoded primary keys]} of rows outside `scope`, marked rows first."""
+    records = {}
+    for model in RULES:
+        key_columns = inspect(model).primary_key
+        rows = db.session.execute(
+            select(*key_columns).where(not_(scope_rule(model, scope))).order_by(*[c.desc() for c in key_columns])
+            .limit(per_model)).all()
+        if rows:
+            records[model] = [iterencode(row) if len(row) > 1 else str(row[0]) for row in rows]
+    return records
+
+
+def changes():
+    """Anything written shows in the audit trail (every model is audited) or the outbox."""
+    return (db.session.scalar(select(func.count()).select_from(AuditEntry)),
+            db.session.scalar(select(func.count()).select_from(OutboxMessage)))
+
+
+class Probe:
+    def __init__(self, client, role):
+        self.client, self.role, self.markers, self.leaks = client, role, markers(role), []
+
+    def __call__(self, method, url, echoed=None, **kwargs):
+        """Request; a term the page echoes (the search box shows what was searched) is no leak."""
+        before = changes()
+        response = self.client.open(url, method=method, **kwargs)
+        body = response.get_data(as_text=True) if response.mimetype.startswith(("text", "application/json")) \
+            else response.get_data().decode("latin-1")
+        shown = [m for m in self.markers if m in body and m != echoed]
+        if response.status_code == 200 and shown:
+            self.leaks.append(f"{method} {url} {kwargs.get('data', '')}: shows {shown[:3]}")
+        if response.status_code >= 500:
+            self.leaks.append(f"{method} {url} {kwargs.get('data', '')}: server error {response.status_code}")
+        db.session.expire_all()
+        if changes() != before:
+            self.leaks.append(f"{method} {url} {kwargs.get('data', '')}: changed the database")
+        return response
+
+    def expect_refused(self, method, url, **kwargs):
+        response = self(method, url, **kwargs)
+        if response.status_code == 200:
+            self.leaks.append(f"{method} {url}: answered 200 for a record outside the scope")
+
+
+def admin_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
+
+
+def views_by_endpoint(app):
+    return {view.endpoint: view for view in app.extensions["portal_admin"]._views}
+
+
+def probe_model_view(probe, view, scope, foreign, world):
+    base = f"/admin/{view.endpoint}"
+    own_ids = foreign.get(view.model, [])
+    foreign_school_ids = [str(world[place].id) for place in FOREIGN_PLACES[probe.role]]
+    response = probe("GET", f"{base}/", headers={"Accept-Language": "en"})
+    shown = re.search(r"List \((\d+)\)", response.get_data(as_text=True))
+    in_scope = db.session.scalar(select(func.count()).select_from(view.model).where(scope_rule(view.model, scope)))
+    if response.status_code == 200 and shown and int(shown.group(1)) != in_scope:
+        probe.leaks.append(f"GET {base}/: counts {shown.group(1)} rows, {in_scope} are in the scope")
+    probe("GET", f"{base}/?page_size=500")
+    for term in [PINS[place] for place in FOREIGN_PLACES[probe.role]] + probe.markers[:3]:
+        probe("GET", f"{base}/", query_string={"search": term}, echoed=term)
+        probe("GET", f"{base}/export/csv/", query_string={"search": term}, echoed=term)
+    for arg in (view._filter_args or {}):
+        for value in foreign_school_ids + ["1"]:
+            probe("GET", f"{base}/", query_string={f"flt0_{arg}": value})
+    probe("GET", f"{base}/export/csv/")
+    for name in view._form_ajax_refs or {}:
+        probe("GET", f"{base}/ajax/lookup/", query_string={"name": name, "query": ""})
+    probe("GET", f"{base}/new/")
+    form_data = {column.key: value for column in inspect(view.model).columns
+                 for value in foreign_school_ids[:1] or ["1"]}
+    probe("POST", f"{base}/new/", data=form_data)
+    for record_id in own_ids:
+        probe.expect_refused("GET", f"{base}/details/", query_string={"id": record_id})
+        probe.expect_refused("GET", f"{base}/edit/", query_string={"id": record_id})
+        probe("POST", f"{base}/edit/?id={record_id}", data=form_data)
+        probe("POST", f"{base}/delete/", data={"id": record_id})
+        probe("POST", f"{base}/ajax/update/", data={"list_form_pk": record_id, "name_ky": "x"})
+        for action_name, _text in view._actions:
+            probe("POST", f"{base}/action/", data={"action": action_name, "rowid": own_ids})
+
+
+def probe_other_endpoint(probe, rule, view, foreign):
+    """Every foreign record's id as `<model>_id`, and as `id` where the model is the view's."""
+    url = re.sub(r"<[^>]+>", "x", rule.rule)
+    benign = {"seats": "42", "language": "ky", "verdict": "accept", "answer": "probe", "reason": "probe",
+              "rows": "", "role": "director", "number": "probe", "grounds": "probe"}
+    for model, ids in foreign.items():
+        for record_id in ids:
+            values = {f"{snake(model.__name__)}_id": record_id}
+            if model is getattr(view, "model", None):
+                values["id"] = record_id
+            if "GET" in rule.methods:
+                probe("GET", url, query_string=values)
+            if "POST" in rule.methods:
+                probe("POST", url, data={**benign, **values})
+
+
+@pytest.mark.parametrize("role", ["director", "district", "commission", "ministry"])
+def test_no_admin_url_shows_or_changes_a_record_outside_the_scope(portal, world, role):
+    app = portal
+    client = app.test_client()
+    sign_in(client, ROLE_LOGINS[role])
+    scope = scope_of(staff(ROLE_LOGINS[role]))
+    foreign = foreign_records(scope)
+    if role != "ministry":
+        assert School in foreign and foreign[School], "the world has no foreign school to probe"
+    probe, views, probed = Probe(client, role), views_by_endpoint(app), set()
+    for view in views.values():
+        if isinstance(view, ScopedModelView):
+            probe_model_view(probe, view, scope, foreign, world)
+    for rule in admin_rules(app):
+        blueprint, _, name = rule.endpoint.partition(".")
+        if rule.endpoint in NOT_RECORD_SCOPED:
+            continue
+        view = views.get(blueprint)
+        if view is None:
+            pytest.fail(f"{rule.rule} ({rule.endpoint}) belongs to no admin view: add it to the portal's views "
+                        "or, if it shows no record, to NOT_RECORD_SCOPED")
+        if isinstance(view, ScopedModelView) and name in FLASK_ADMIN_ENDPOINTS:
+            probed.add(rule.endpoint)
+            continue
+        if not isinstance(view, ScopedModelView) and name not in ("index",):
+            pytest.fail(f"{rule.endpoint}: an admin page outside ScopedModelView; make its view inherit it")
+        probe_other_endpoint(probe, rule, view, foreign)
+        probed.add(rule.endpoint)
+    assert not probe.leaks, f"{role} reached outside its scope:\n" + "\n".join(probe.leaks[:40])
+    assert {rule.endpoint for rule in admin_rules(app)} - NOT_RECORD_SCOPED <= probed
