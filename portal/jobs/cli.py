@@ -29,13 +29,15 @@ def deadlines_run():
 @click.option("--name", default=None, help="Worker name (default: namespace, host and process id).")
 @with_appcontext
 def worker(burst, name):
-    """Run an RQ worker with its scheduler on REDIS_URL, inside the app context."""
-    from portal.jobs.worker import run_worker
+    """Run an RQ worker with its scheduler on REDIS_URL, inside the app context
+    (without REDIS_URL: deliver the outbox and run the deadlines in this process)."""
+    from portal.jobs.worker import run_in_process, run_worker
 
-    if not current_app.config.get("REDIS_URL"):
-        raise click.ClickException(gettext(
-            "REDIS_URL is not set: without Redis, jobs run in-process and no worker is needed."))
-    run_worker(burst=burst, name=name)
+    if current_app.config.get("REDIS_URL"):
+        run_worker(burst=burst, name=name)
+    else:
+        click.echo(gettext("REDIS_URL is not set: working in this process."))
+        run_in_process(burst=burst)
 
 
 def register_job_commands(app):

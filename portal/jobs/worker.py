@@ -4,21 +4,26 @@ RQ forks a work horse per job; the horse drops the database connections it
 inherited (they belong to the parent) before the job opens its own. The
 worker's maintenance, every minute, also schedules the next slot of every
 periodic job, so the schedule survives a Redis that lost its data; and a
-worker that starts sweeps the outbox at once (docs/jobs.md).
+worker that starts sweeps the outbox at once (docs/jobs.md). Without
+REDIS_URL, `run_in_process` does the same work in a plain loop.
 """
 import logging
 import os
 import socket
+import time
 import uuid
+from datetime import datetime, timezone
 
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
 
+from portal import clock
+from portal.audit import acting_as
 from portal.extensions import db
 from portal.jobs import queues, tasks
-from portal.jobs.schedule import ensure_schedules
+from portal.jobs.schedule import ensure_schedules, next_slot, periodic_jobs
 
 log = logging.getLogger(__name__)
 MAINTENANCE_SECONDS = 60
@@ -63,3 +68,26 @@ def run_worker(*, burst=False, name=None):
     queues.enqueue_unique(tasks.sweep_outbox, True, id_=queues.job_id("periodic", "outbox-sweep", "start",
                                                                       uuid.uuid4().hex), result_ttl=0)
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+def run_in_process(*, burst=False):
+    """Without Redis (OUTBOX_DELIVER_INLINE=0 keeps mail out of requests): the
+    same work in one process, in a loop: due messages every
+    OUTBOX_SWEEP_SECONDS, the deadlines on their schedule."""
+    from portal.jobs.deadlines import run_deadlines
+    from portal.jobs.outbox import deliver_pending
+
+    app = current_app._get_current_object()
+    deadlines = next(p for p in periodic_jobs(app) if p.name == "deadlines")
+    due = next_slot(deadlines, datetime.now(timezone.utc))
+    while True:
+        with app.app_context():
+            while deliver_pending(limit=500):
+                pass
+        if burst:
+            return
+        if datetime.now(timezone.utc) >= due:
+            with app.app_context(), acting_as("job:deadlines"):
+                run_deadlines(clock.now())
+            due = next_slot(deadlines, datetime.now(timezone.utc))
+        time.sleep(app.config["OUTBOX_SWEEP_SECONDS"])
