@@ -107,7 +107,8 @@ def deliver(message_id, session=None, *, now=None):
     try:
         _send(message)
     except Exception as error:  # noqa: BLE001 - any failure is retried later
-        message.last_error = f"{type(error).__name__}: {error}"[:500]
+        # Servers often repeat the address in their answer; the error is shown, the address is not.
+        message.last_error = f"{type(error).__name__}: {error}".replace(message.recipient, "<recipient>")[:500]
         if message.attempts >= current_app.config.get("OUTBOX_MAX_ATTEMPTS", 5):
             message.state = "failed"
             log.error("outbox: message %s failed for good after %d attempts (%s)",
