@@ -8,7 +8,8 @@ added later is probed without touching this test. Flask-Admin's own endpoints
 (list, details, edit, create, delete, bulk actions, export, ajax) get the
 requests that would reach a foreign record through them; any other endpoint
 gets every foreign record's id under every id parameter name the portal uses
-(`id` and `<model>_id`), by GET and POST.
+(`id` and `<model>_id`), by GET and POST; such a page must not be open to
+anyone (ScopedPageView, or an `is_accessible` of its own).
 """
 import re
 
@@ -16,13 +17,14 @@ import pytest
 from sqlalchemy import func, inspect, not_, select
 from flask_admin.tools import iterencode
 
+from flask_admin import BaseView
+
 from admin.scoping import RULES, ScopedModelView, scope_of, scope_rule
 from portal.extensions import db
 from portal.models import AuditEntry, OutboxMessage, School
 from tests.test_admin_fixtures import (  # noqa: F401  (fixtures)
     PINS,
     ROLE_LOGINS,
-    SCHOOLS,
     marker,
     portal,
     sign_in,
@@ -182,9 +184,25 @@ def test_no_admin_url_shows_or_changes_a_record_outside_the_scope(portal, world,
         if isinstance(view, ScopedModelView) and name in FLASK_ADMIN_ENDPOINTS:
             probed.add(rule.endpoint)
             continue
-        if not isinstance(view, ScopedModelView) and name not in ("index",):
-            pytest.fail(f"{rule.endpoint}: an admin page outside ScopedModelView; make its view inherit it")
+        if type(view).is_accessible is BaseView.is_accessible:
+            pytest.fail(f"{rule.endpoint}: a page open to anyone; inherit ScopedModelView or ScopedPageView")
         probe_other_endpoint(probe, rule, view, foreign)
         probed.add(rule.endpoint)
     assert not probe.leaks, f"{role} reached outside its scope:\n" + "\n".join(probe.leaks[:40])
     assert {rule.endpoint for rule in admin_rules(app)} - NOT_RECORD_SCOPED <= probed
+
+
+def test_no_admin_url_answers_without_sign_in(portal, world):
+    client = portal.test_client()
+    opened = []
+    for rule in admin_rules(portal):
+        if rule.endpoint in NOT_RECORD_SCOPED:
+            continue
+        url = re.sub(r"<[^>]+>", "csv", rule.rule)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(url, method=method, data={"id": world["A"].id})
+            if response.status_code not in (302, 403, 404, 405):
+                opened.append(f"{method} {url}: {response.status_code}")
+            elif response.status_code == 302:
+                assert "/admin/login" in response.headers["Location"], url
+    assert not opened, "answered without a signed-in staff user:\n" + "\n".join(opened)
