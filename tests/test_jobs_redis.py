@@ -1,10 +1,12 @@
 """The outbox and the jobs on a REAL RQ worker (`flask --app wsgi worker` in a
 subprocess) against the real Redis, the test's own database and a local SMTP
 server. Skipped without REDIS_URL; .ci/run's second pass makes a skip a failure."""
+import os
 import re
 import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from redis import Redis
 from rq import Queue
 from sqlalchemy import select
@@ -104,6 +106,7 @@ def test_registrations_while_redis_is_down_lose_no_message(redis_app, smtp_inbox
 
     app.config["REDIS_URL"] = real_redis  # Redis is back for the web side too
     numbers.append(_register(families[4]))
+    wait_for(lambda: any(numbers[4] in m["Subject"] for m in smtp_inbox.messages), what="the mail handed over")
     wait_for(lambda: len(smtp_inbox.messages) == 5, timeout=60, what="all five mails (the sweep)")
     time.sleep(4)
     assert sorted(m["To"] for m in smtp_inbox.messages) == sorted(f"{f['parent_pin']}@example.kg" for f in families)
@@ -194,16 +197,13 @@ def test_scheduling_the_periodic_jobs_twice_adds_nothing(redis_app):
 
 def test_the_ci_worker_runs_our_jobs():
     """.ci/run starts `flask --app wsgi worker` before the second pass; it must answer."""
-    import os
-
-    import pytest
-
     url = require_redis()
     namespace = os.environ.get("MEKTEP_CI_WORKER_NAMESPACE")
     if not namespace:
         pytest.skip("no long-running CI worker (.ci/run sets MEKTEP_CI_WORKER_NAMESPACE)")
     redis = Redis.from_url(url)
-    job = Queue(f"{namespace}-periodic", connection=redis).enqueue(tasks.ping, "ci", result_ttl=60)
+    job = Queue(f"{namespace}-periodic", connection=redis).enqueue(
+        tasks.ping, "ci", result_ttl=60, job_id=f"{namespace}_ping_{os.getpid()}")
     wait_for(lambda: job.get_status() == "finished", what="the CI worker to run a job")
     assert job.return_value() == "pong ci"
     job.delete()

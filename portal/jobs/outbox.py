@@ -17,6 +17,7 @@ retry it).
   not waiting in RQ.
 """
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -37,6 +38,7 @@ IN_LINE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 # A message job keeps no result; a failed one stays a week for the operations view.
 JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600, "timeout": 120}
 SWEEP_BATCH = 500
+REDIS_RETRY_SECONDS = 10
 
 
 def relay(app, ids):
@@ -64,10 +66,20 @@ def _enqueue_deliveries(ids, app=None):
 
 def hand_over(ids, *, app=None):
     """Give RQ one delivery job per message; False when Redis cannot be reached
-    (the messages stay in the outbox for the sweep, nothing is lost)."""
+    (the messages stay in the outbox for the sweep, nothing is lost).
+
+    After a failure this process stops trying for REDIS_RETRY_SECONDS, so that
+    requests do not each wait for a dead Redis's timeout during an outage.
+    """
+    app = app or current_app._get_current_object()
+    url = queues.redis_url(app)
+    down_url, down_until = app.extensions.get("rq_down", (None, 0))
+    if down_url == url and time.monotonic() < down_until:
+        return False
     try:
         _enqueue_deliveries(ids, app)
     except RedisError as error:
+        app.extensions["rq_down"] = (url, time.monotonic() + REDIS_RETRY_SECONDS)
         log.warning("outbox: Redis unreachable (%s); %d message(s) wait for the sweep",
                     type(error).__name__, len(ids))
         return False
