@@ -8,7 +8,7 @@ of each module of VIEW_MODULES. Every model view inherits
 import importlib
 import importlib.util
 
-from flask import g, request, request_started
+from flask import current_app, g, request, request_started
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
@@ -62,6 +62,8 @@ def _forget_previous_request(sender, **extra):
     # Who is signed in is cached on `g`, which lives as long as the app context.
     # A request that reuses an outer app context (the test client inside the
     # `app` fixture, a request made from a command) must not inherit the
-    # previous request's user, scope or audit actor.
-    for name in ("_login_user", "staff_scope", "audit_actor"):
+    # previous request's user, scope, audit actor or CSRF token (Flask-WTF
+    # keeps the signed token of the session there).
+    csrf_key = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    for name in ("_login_user", "staff_scope", "audit_actor", csrf_key):
         g.pop(name, None)

@@ -18,7 +18,8 @@ LABELS = {
     "address_id": _l("Address code"),
     "added_reason": _l("Reason for adding"),
     "added_by_id": _l("Added by (user)"),
-    "state": _l("State"),
+    # TRANSLATORS: where a school's quota stands: draft, confirmed, approved
+    "state": _l("Confirmation state"),
     "base_grade": _l("Computed from grade"),
     "min_state_language_class_sets": _l("Least class-sets in Kyrgyz"),
     "director_confirmed_at": _l("Confirmed by the director"),

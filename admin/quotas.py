@@ -54,6 +54,9 @@ class QuotaView(ScopedModelView):
     def deadline_of(self, quota):
         return format_datetime(quota_deadline(quota.campaign), "short")
 
+    def deadline_passed(self, quota):
+        return now() > quota_deadline(quota.campaign)
+
     def director_may_change(self, quota):
         return self.role_may(("director",)) and quota.state == "draft" and now() <= quota_deadline(quota.campaign)
 

@@ -15,6 +15,7 @@ ministry everything. Two pieces do it:
 """
 import re
 from collections import OrderedDict
+from datetime import datetime
 
 from flask import abort, redirect, request, url_for
 from flask_admin import BaseView
@@ -22,6 +23,8 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.helpers import get_redirect_target
 from flask_admin.tools import iterencode
+from flask_admin.model import typefmt
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect
 from wtforms.validators import ValidationError
@@ -111,6 +114,12 @@ class ScopedModelView(RoleAccess, ModelView):
     export_types = ["csv"]
     named_filter_urls = True
     list_template = "admin/scoped_list.html"
+    # Moments are stored in UTC; people read them in local time (Asia/Bishkek).
+    column_type_formatters = {**typefmt.BASE_FORMATTERS,
+                              datetime: lambda view, value, name: format_datetime(value, "short")}
+    column_type_formatters_detail = column_type_formatters
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS,
+                                     datetime: lambda view, value, name: local_iso(value)}
 
     def __init__(self, model, **kwargs):
         masked = {name: _masked_formatter for name in self.pin_columns}
@@ -257,6 +266,12 @@ def _scoped_factory(model):
 
 def _encode_id(key):
     return iterencode(key) if len(key) > 1 else key[0]
+
+
+def local_iso(moment):
+    from portal.admission.calendar import local_zone
+
+    return moment.astimezone(local_zone()).isoformat(timespec="seconds")
 
 
 def _masked_formatter(view, context, model, name):

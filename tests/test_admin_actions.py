@@ -4,6 +4,7 @@ documents received, proofs verified, addresses added (R17); the commission's
 decision admitting over the quota (R12); the district's answer to an appeal
 (R16). Every change leaves an audit entry naming the staff user."""
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from portal.models import (
     SeatPool,
 )
 from tests.scenario import SCENARIO, at
-from tests.test_admin_fixtures import COMMISSION_A, STAFF, _spare_address, portal, sign_in, staff, world  # noqa: F401
+from tests.test_admin_fixtures import COMMISSION_A, PASSWORD, STAFF, _spare_address, portal, sign_in, staff, world  # noqa: F401
 
 BISHKEK = timezone(timedelta(hours=6))
 AFTER_DEADLINE = datetime(2026, 3, 28, 0, 1, tzinfo=BISHKEK)
@@ -283,3 +284,39 @@ def test_the_district_verifies_its_schools(portal, world):
     db.session.expire_all()
     assert world["A"].name_ky == "№39 мектеп-гимназиясы"
     assert audited_by(STAFF["district_a"], "schools")
+
+
+def _token(page):
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)
+
+
+def test_with_csrf_on_the_portals_own_forms_carry_their_token(portal, world):
+    """Production runs with CSRF checks: a list's bulk action, a details page's
+    button and a create form each work with the token their page gives, and
+    not without it."""
+    portal.config["WTF_CSRF_ENABLED"] = True
+    client = portal.test_client()
+    login = client.get("/admin/login").get_data(as_text=True)
+    client.post("/admin/login", data={"email": STAFF["district_a"], "password": PASSWORD, "csrf_token": _token(login)})
+    school = world["A"]
+    listing = client.get("/admin/school/").get_data(as_text=True)
+    assert client.post("/admin/school/action/", data={"action": "verify", "rowid": [school.id]}).status_code == 400
+    client.post("/admin/school/action/", data={"action": "verify", "rowid": [school.id], "csrf_token": _token(listing)})
+    db.session.expire_all()
+    assert school.verified_at is not None
+    appeal = db.session.scalars(select(Appeal).where(Appeal.district_id == school.district_id)).first()
+    details = client.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
+    client.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "Yes.", "csrf_token": _token(details)})
+    db.session.expire_all()
+    assert appeal.status == "answered"
+
+    commission = portal.test_client()
+    login = commission.get("/admin/login").get_data(as_text=True)
+    commission.post("/admin/login", data={"email": COMMISSION_A, "password": PASSWORD, "csrf_token": _token(login)})
+    page = commission.get("/admin/commission_decision/new/").get_data(as_text=True)
+    person = SCENARIO["too_old"]
+    commission.post("/admin/commission_decision/new/", data={
+        "number": "КДД-18", "decided_on": "2026-03-19", "child_pin": person["child_pin"],
+        "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky",
+        "grounds": "§9", "csrf_token": _token(page)})
+    assert db.session.scalars(select(CommissionDecision).where(CommissionDecision.number == "КДД-18")).one()
