@@ -7,7 +7,8 @@ import io
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from portal.admission import quota_changes
 from portal.admission.registration import current_campaign
@@ -320,3 +321,102 @@ def test_with_csrf_on_the_portals_own_forms_carry_their_token(portal, world):
         "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky",
         "grounds": "§9", "csrf_token": _token(page)})
     assert db.session.scalars(select(CommissionDecision).where(CommissionDecision.number == "КДД-18")).one()
+
+
+# --- each role may do what the regulation gives it, and nothing else -------------------
+def _quota_change(client, world):
+    return client.post("/admin/quota/seats/", data={"class_set_id": class_sets(world["A"])[0].id, "seats": 42})
+
+
+def _confirm(client, world):
+    return client.post("/admin/quota/confirm/", data={"id": quota_of(world["A"]).id})
+
+
+def _approve(client, world):
+    return client.post("/admin/quota/approve/", data={"id": quota_of(world["B"]).id})
+
+
+def _verify_school(client, world):
+    return client.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id]})
+
+
+def _add_address(client, world):
+    return client.post("/admin/microdistrict/add/", data={
+        "school_id": world["A"].id, "address_id": _spare_address(world["A"]).address_id, "reason": "certificate"})
+
+
+def _documents_received(client, world):
+    return client.post("/admin/application/documents-received/", data={"id": _application("A").id})
+
+
+def _verify_proof(client, world):
+    document = db.session.scalars(select(Document).where(Document.application_id == _application("A").id)).one()
+    return client.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "accept"})
+
+
+def _record_decision(client, world):
+    person = SCENARIO["too_old"]
+    return client.post("/admin/commission_decision/new/", data={
+        "number": "КДД-99", "decided_on": "2026-03-19", "child_pin": person["child_pin"],
+        "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky", "grounds": "§9"})
+
+
+def _answer_appeal(client, world):
+    appeal = db.session.scalars(select(Appeal).where(Appeal.application_id == _application("A").id)).one()
+    return client.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "Answered."})
+
+
+def _create_director(client, world):
+    return client.post("/admin/staff_user/provision/", data={
+        "role": "director", "rows": "matrix.039@example.kg, Matrix, GB-LEN-039\n"})
+
+
+REGULATION = {  # action: the roles it belongs to
+    "R5 change a class-set": (_quota_change, {"director"}),
+    "R5 confirm the quota": (_confirm, {"director"}),
+    "R5 approve a confirmed quota": (_approve, {"district"}),
+    "§17 verify a school": (_verify_school, {"district"}),
+    "R17 add a missing address": (_add_address, {"director", "district"}),
+    "R11 documents received": (_documents_received, {"director"}),
+    "R7 verify a proof": (_verify_proof, {"director"}),
+    "R12 record a commission decision": (_record_decision, {"commission"}),
+    "R16 answer an appeal": (_answer_appeal, {"district"}),
+    "provision a director": (_create_director, {"district", "ministry"}),
+}
+
+
+@pytest.mark.parametrize("role", ["director", "district", "commission", "ministry"])
+def test_each_role_does_what_the_regulation_gives_it_and_nothing_else(portal, world, role):
+    from tests.test_admin_fixtures import ROLE_LOGINS
+
+    quota_of(world["B"]).state = "confirmed_by_director"
+    db.session.commit()
+    email = ROLE_LOGINS[role]
+    client, actor = signed_in(portal, email), f"staff:{staff(email).id}"
+    done = set()
+    for name, (act, _roles) in REGULATION.items():
+        before = db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor == actor))
+        response = act(client, world)
+        assert response.status_code < 500, f"{role}: {name}: {response.status_code}"
+        db.session.expire_all()
+        if db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor == actor)) > before:
+            done.add(name)
+    assert done == {name for name, (_act, roles) in REGULATION.items() if role in roles}
+
+
+def test_r17_addresses_import_from_an_xlsx_workbook_too(portal, world):
+    from openpyxl import Workbook
+
+    school, address = world["A"], _spare_address(world["A"])
+    workbook = Workbook()
+    workbook.active.append(["school_code", "address_id"])
+    workbook.active.append(["GB-LEN-039", address.address_id])
+    data = io.BytesIO()
+    workbook.save(data)
+    director = signed_in(portal, STAFF["director_a"])
+    director.post("/admin/microdistrict/import/", data={
+        "reason": "district list of 2026", "file": (io.BytesIO(data.getvalue()), "list.xlsx")})
+    assert db.session.get(MicrodistrictAddress, (school.id, address.address_id)).added_reason == "district list of 2026"
+    broken = director.post("/admin/microdistrict/import/", data={
+        "reason": "x", "file": (io.BytesIO(b"not a workbook"), "list.xlsx")})
+    assert "not a readable XLSX workbook" in broken.get_data(as_text=True)
