@@ -15,7 +15,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from admin import security
-from admin.forms import ChangePasswordForm, CodeForm, ConfirmForm, NewPasswordForm, ResetRequestForm, SignInForm
+from admin.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
+    CurrentPasswordForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
 from portal import audit
 from portal.extensions import db
 from portal.notifications import enqueue
@@ -202,7 +210,7 @@ def account():
                 db.session.commit()
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("admin_auth.account"))
-    return render_template("admin/auth/account.html", form=form, user=user, off_form=ConfirmForm(),
+    return render_template("admin/auth/account.html", form=form, user=user, off_form=CurrentPasswordForm(),
                            totp_required=user.role in current_app.config["REQUIRE_TOTP_FOR_ROLES"])
 
 
@@ -213,6 +221,10 @@ def totp_off():
     user = current_user._get_current_object()
     if user.role in current_app.config["REQUIRE_TOTP_FOR_ROLES"]:
         abort(403)
+    form = CurrentPasswordForm()
+    if not form.validate_on_submit() or not verify_password(user, form.current.data):
+        flash(_("This is not your current password."), "error")
+        return redirect(url_for("admin_auth.account"))
     user.totp_secret = None
     db.session.commit()
     flash(_("The second factor is off."), "info")

@@ -54,6 +54,12 @@ class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
 
 
+class CurrentPasswordForm(BaseForm):
+    """A change that an open session alone must not make (turning the second factor off)."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+
+
 class ResetRequestForm(BaseForm):
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 

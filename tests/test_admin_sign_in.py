@@ -233,3 +233,19 @@ def test_no_password_or_token_appears_in_the_audit_trail(portal):
     for entry in db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "staff_users")):
         text = f"{entry.before} {entry.after}"
         assert token not in text and "my own secret" not in text and "$argon2" not in text
+
+
+def test_turning_the_second_factor_off_needs_the_password_and_is_refused_where_required(portal):
+    client = portal.test_client()
+    sign_in(client, DIRECTOR)
+    user = staff(DIRECTOR)
+    user.totp_secret = pyotp.random_base32()
+    db.session.commit()
+    client.post("/admin/account/totp/off", data={"current": "wrong password"})
+    db.session.expire_all()
+    assert staff(DIRECTOR).totp_secret is not None
+    client.post("/admin/account/totp/off", data={"current": PASSWORD})
+    db.session.expire_all()
+    assert staff(DIRECTOR).totp_secret is None
+    portal.config["REQUIRE_TOTP_FOR_ROLES"] = ("director",)
+    assert client.post("/admin/account/totp/off", data={"current": PASSWORD}).status_code in (302, 403)
