@@ -38,6 +38,10 @@ def _refused_message():
              "after too many failed attempts.")
 
 
+def _wrong_code_message():
+    return _("The code is not correct. Check the time on your phone and try the newest code.")
+
+
 def _safe_next(default):
     target = request.values.get("next") or ""
     # Only ever back into the portal, never to another site.
@@ -55,8 +59,7 @@ def login():
         user = security.check_password(form.email.data, form.password.data, now=now)
         if user is None:
             db.session.commit()  # keep the failure count
-            flash(_refused_message(), "error")
-            return render_template("admin/auth/login.html", form=form), 200
+            return render_template("admin/auth/login.html", form=form, errors=[_refused_message()])
         if security.totp_required(user):
             security.remember_pending(user, now)
             db.session.commit()
@@ -91,7 +94,7 @@ def second_factor():
             return redirect(_safe_next(url_for("admin.index")))
         security.record_failure(user, now)
         db.session.commit()
-        flash(_("The code is not correct. Check the time on your phone and try the newest code."), "error")
+        return render_template("admin/auth/totp.html", form=form, errors=[_wrong_code_message()])
     return render_template("admin/auth/totp.html", form=form)
 
 
@@ -127,8 +130,10 @@ def totp_setup():
         if signing_in:
             security.record_failure(user, now)
             db.session.commit()
-        flash(_("The code is not correct. Check the time on your phone and try the newest code."), "error")
-    return render_template("admin/auth/totp_setup.html", form=form, secret=secret,
+        errors = [_wrong_code_message()]
+    else:
+        errors = []
+    return render_template("admin/auth/totp_setup.html", form=form, secret=secret, errors=errors,
                            uri=security.totp_uri(user, secret), required=signing_in)
 
 
@@ -210,7 +215,12 @@ def account():
                 db.session.commit()
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("admin_auth.account"))
-    return render_template("admin/auth/account.html", form=form, user=user, off_form=CurrentPasswordForm(),
+    return _account_page(user, form)
+
+
+def _account_page(user, form, off_form=None, errors=()):
+    return render_template("admin/auth/account.html", form=form, user=user, errors=errors,
+                           off_form=off_form or CurrentPasswordForm(),
                            totp_required=user.role in current_app.config["REQUIRE_TOTP_FOR_ROLES"])
 
 
@@ -223,8 +233,8 @@ def totp_off():
         abort(403)
     form = CurrentPasswordForm()
     if not form.validate_on_submit() or not verify_password(user, form.current.data):
-        flash(_("This is not your current password."), "error")
-        return redirect(url_for("admin_auth.account"))
+        return _account_page(user, ChangePasswordForm(formdata=None), off_form=form,
+                             errors=[_("This is not your current password.")])
     user.totp_secret = None
     db.session.commit()
     flash(_("The second factor is off."), "info")
