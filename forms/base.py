@@ -7,8 +7,7 @@ to WTForms' catalogue for anything we have not translated (it has Russian). The
 messages we rely on are listed in `_builtin_messages` so that extraction puts them in
 our catalogue.
 """
-from flask_babel import get_translations
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations, gettext, ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 
