@@ -38,6 +38,9 @@ def periodic_jobs(app=None):
         # (02:05 UTC). Hourly rather than daily so a failed run is made good
         # within the hour.
         Periodic("deadlines", tasks.deadlines, cron="5 * * * *", every=None),
+        # "*/15 * * * *" UTC = every quarter hour, Bishkek too: extend the audit
+        # trail's hash chain (portal/audit_chain.py) over settled entries.
+        Periodic("audit-seal", tasks.seal_audit_trail, cron="*/15 * * * *", every=None),
     )
 
 

@@ -30,6 +30,20 @@ def deadlines():
 
 
 @task("periodic")
+def seal_audit_trail():
+    from portal.audit_chain import seal
+    from portal.audit import acting_as
+    from portal.extensions import db
+    from portal.jobs.schedule import ensure_schedules
+
+    ensure_schedules()
+    with acting_as("job:audit seal"):
+        count = seal(now=clock.now())
+        db.session.commit()
+    return count
+
+
+@task("periodic")
 def ping(token):
     """Proves a worker is alive and runs our code (CI and the operations view)."""
     return f"pong {token}"
