@@ -2,6 +2,8 @@
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from portal.labels import LANGUAGE  # noqa: F401  (shared by staff and parents)
+
 # Column and form labels, shared by every view (Flask-Admin reads `column_labels`
 # for lists, details, filters and form fields).
 LABELS = {
@@ -85,13 +87,6 @@ QUOTA_STATE = {
     "approved_by_district": _l("Approved by the district"),
 }
 
-LANGUAGE = {
-    "ky": _l("Kyrgyz"),
-    "ru": _l("Russian"),
-    "uz": _l("Uzbek"),
-    "tj": _l("Tajik"),
-    "en": _l("English"),
-}
 
 ROLE = {
     "ministry": _l("Ministry"),

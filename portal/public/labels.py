@@ -2,6 +2,8 @@
 from flask_babel import format_date, format_time, gettext
 from flask_babel import lazy_gettext as _l
 
+from portal.labels import LANGUAGE  # noqa: F401  (shared by staff and parents)
+
 STATUS = {
     "registered": _l("Registered: a seat is held"),
     "documents_received": _l("Documents received by the school"),
@@ -12,14 +14,6 @@ STATUS = {
     "transferred_to_special_school": _l("Transferred to a special school"),
 }
 
-# Languages of instruction.
-LANGUAGE = {
-    "ky": _l("Kyrgyz"),
-    "ru": _l("Russian"),
-    "uz": _l("Uzbek"),
-    "tj": _l("Tajik"),
-    "en": _l("English"),
-}
 
 CATEGORY = {
     "teacher": _l("Child of a teacher of this school"),
