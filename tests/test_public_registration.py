@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Application, Document, SeatPool, School
+from portal.models import Application, Document, RegistryPerson, SeatPool, School
 from portal.registry import RegistryUnavailable
 from tests.public_form import (
     PDF,
@@ -271,3 +271,15 @@ def test_sign_in_during_an_outage_keeps_what_was_typed(sample, client):
     response = client.post("/sign-in", data={"pin": pin, "email": "parent@example.kg"})
     assert response.status_code == 503
     assert f'value="{pin}"' in page(response) and 'value="parent@example.kg"' in page(response)
+
+
+def test_r7_a_teacher_picks_their_school_from_the_other_list_even_outside_the_catchment(sample, client):
+    person = _signed_in(client, sample, "teacher")
+    school = person["school_code"]
+    value = f"{school}:{first_language(school)}"
+    db.session.execute(RegistryPerson.__table__.update().where(RegistryPerson.pin == person["parent_pin"]).values(address_id=None))
+    db.session.commit()  # the family's address is in no catchment now
+    client.get(f"/register/child/{child_refs(client)[0]}")
+    district = school.rsplit("-", 1)[0]
+    chosen = client.post(f"/register/school/other?district={district}", data={"choice": value})
+    assert chosen.status_code == 302 and chosen.location.endswith("/register/about-you")

@@ -162,6 +162,12 @@ def _is_teacher(applicant_pin, school):
     return db.session.get(Teacher, (applicant_pin, school.id)) is not None
 
 
+def is_teacher_of(applicant_pin, school_code):
+    """R7: the teacher registry lists this applicant at this school."""
+    school_id = db.session.scalar(select(School.id).where(School.code == school_code))
+    return school_id is not None and db.session.get(Teacher, (applicant_pin, school_id)) is not None
+
+
 def _twin_admitted_within_quota(campaign, applicant_pin, child, school, language):
     """R6: a twin (triplet...) of this child holds a normal seat at this school."""
     registry = get_registry()

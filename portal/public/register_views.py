@@ -176,8 +176,12 @@ def school_elsewhere():
     form.choice.choices = options((value, value) for value in offered)
     error = None
     if form.validate_on_submit():
-        if form.choice.data in school_options(stage, catchment):
-            code, language = form.chosen()
+        code, language = form.chosen()
+        # A teacher's child may go to the teacher's school wherever the family
+        # lives (R7, §24): "about you" then asks the teacher question.
+        if form.choice.data in school_options(stage, catchment) or (
+            len(kids) == 1 and registration.is_teacher_of(g.applicant.pin, code)
+        ):
             save_draft(school=code, language=language)
             return redirect(url_for("public.about"))
         error = AdmissionError("outside_microdistrict")
