@@ -33,6 +33,7 @@ def create_app(config=None, **overrides):
     register_blueprints(app)
     register_admin(app)
     register_limits(app)
+    register_security(app)
     register_cli(app)
     return app
 
@@ -112,6 +113,12 @@ def register_limits(app):
     from portal import limits
 
     limits.init_app(app)
+
+
+def register_security(app):
+    from portal import security
+
+    security.init_app(app)
 
 
 def register_cli(app):

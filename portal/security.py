@@ -1,0 +1,48 @@
+"""Security headers on every answer (OWASP ASVS 14.4).
+
+The public pages and the API use no script and no inline style, so their
+Content-Security-Policy allows nothing but this site's own files. The staff
+portal (Flask-Admin) ships inline scripts and handlers; it gets the same
+framing and sniffing protections and a policy that keeps every asset on this
+site, without forbidding inline code there (tightening it means Flask-Admin's
+CSP nonces and replacing its inline handlers: issue #8).
+"""
+from flask import request
+
+# Pages without personal data, which caches may keep (the API's free seats set their own).
+PUBLIC_PAGES = {"public.start", "public.free_seats", "public.health", "api.free_seats", "api.openapi"}
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+ADMIN_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app):
+    # Behind TLS (PUBLIC_BASE_URL https://...) cookies travel only over TLS.
+    if str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        admin = request.path.startswith("/admin")
+        headers.setdefault("Content-Security-Policy", ADMIN_CSP if admin else STRICT_CSP)
+        if request.is_secure or app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint not in PUBLIC_PAGES and request.endpoint != "static":
+            # Personal data: never kept by a browser's or a proxy's cache.
+            headers.setdefault("Cache-Control", "no-store")
+        return response
