@@ -101,3 +101,14 @@ def app(database_url, tmp_path):
 @pytest.fixture
 def session(app):
     return db.session
+
+
+@pytest.fixture
+def sample(app):
+    """The sample data set imported, mail collected, the clock at stage 1 (10:05, 1 April 2026)."""
+    from tests.scenario import STAGE1, at, load_sample
+
+    app.extensions["sent_mail"] = []
+    load_sample()
+    at(app, STAGE1)
+    return app

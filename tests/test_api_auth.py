@@ -2,21 +2,12 @@
 import re
 from datetime import timedelta
 
-import pytest
 
 from portal.extensions import db
 from portal.models import AuditEntry, SignInCode
-from tests.scenario import SCENARIO, STAGE1, at, error_code, load_sample, sign_in
+from tests.scenario import SCENARIO, STAGE1, at, error_code, sign_in
 
 PARENT = SCENARIO["stage1_parent"]["parent_pin"]
-
-
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
 
 
 def _code_from_last_mail(app):

@@ -1,7 +1,6 @@
 """The rules R1-R12 through the JSON API, with the people of scenario.json."""
 import io
 
-import pytest
 from sqlalchemy import func, select, update
 
 from portal.extensions import db
@@ -10,24 +9,14 @@ from tests.scenario import (
     AFTER_CLOSE,
     BEFORE_STAGE1,
     SCENARIO,
-    STAGE1,
     STAGE2,
     at,
     error_code,
-    load_sample,
     register,
     sign_in,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
 
 
 def _parent(client, app, key):

@@ -2,24 +2,15 @@
 through the domain layer, as the admin portal and the jobs do)."""
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import select
 
 from portal.admission import commission, documents_window, quota_changes
 from portal.admission.registration import current_campaign
 from portal.extensions import db
 from portal.models import ClassSet, School
-from tests.scenario import SCENARIO, STAGE1, at, load_sample, register, sign_in
+from tests.scenario import SCENARIO, STAGE1, register, sign_in
 
 BISHKEK = timezone(timedelta(hours=6))
-
-
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
 
 
 def _free_seats(client, district, school):

@@ -2,7 +2,6 @@
 deleted row is found and named."""
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, text
 
 from portal import audit_chain

@@ -18,14 +18,6 @@ from tests.scenario import SCENARIO, STAGE1, at, load_sample, register, sign_in
 MAX_STATEMENTS = 15
 
 
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
-
-
 def _statements(app):
     seen = []
 

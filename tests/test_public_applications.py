@@ -6,15 +6,7 @@ from sqlalchemy import func, select, update
 from portal.extensions import db
 from portal.models import Appeal, Application, SeatPool
 from tests.public_form import application_number, child_refs, first_language, page, register, sign_in
-from tests.scenario import SCENARIO, STAGE1, STAGE2, at, load_sample
-
-
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
+from tests.scenario import SCENARIO, STAGE2, at
 
 
 @pytest.fixture

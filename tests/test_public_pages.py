@@ -7,18 +7,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.public_form import PDF, application_number, child_refs, first_language, page, register, sign_in
-from tests.scenario import SCENARIO, STAGE1, STAGE2, at, load_sample
+from tests.public_form import PDF, application_number, child_refs, first_language, page, sign_in
+from tests.scenario import SCENARIO, STAGE2, at
 
 BUDGET = 30 * 1024  # bytes transferred per page, HTML + CSS (+ scripts: none), gzip
-
-
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
 
 
 def test_the_start_page_takes_its_dates_from_the_campaign_and_lists_only_the_regulations_documents(sample, client):

@@ -1,11 +1,10 @@
 """Registering through the public form: the rules of the domain, seen by a parent."""
 import io
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Application, Document, RegistryPerson, SeatPool, School
+from portal.models import Application, Document, RegistryPerson, SeatPool
 from portal.registry import RegistryUnavailable
 from tests.public_form import (
     PDF,
@@ -17,15 +16,7 @@ from tests.public_form import (
     school_values,
     sign_in,
 )
-from tests.scenario import BEFORE_STAGE1, SCENARIO, STAGE1, STAGE2, AFTER_CLOSE, at, load_sample
-
-
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
+from tests.scenario import BEFORE_STAGE1, SCENARIO, AFTER_CLOSE, at
 
 
 def _signed_in(client, app, key):

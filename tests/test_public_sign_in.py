@@ -9,17 +9,9 @@ import zlib
 import pytest
 
 from tests.public_form import child_refs, mailed_code, page, register, sign_in
-from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.scenario import SCENARIO, STAGE1, at
 
 PIN = SCENARIO["stage1_parent"]["parent_pin"]
-
-
-@pytest.fixture
-def sample(app):
-    app.extensions["sent_mail"] = []
-    load_sample()
-    at(app, STAGE1)
-    return app
 
 
 @pytest.fixture
