@@ -175,50 +175,35 @@ def _record_bulk_statement(orm_execute_state):
         raise AuditTrailIsAppendOnly("the audit trail cannot be changed")
     if not getattr(model, "__audit__", True):
         return
-    actor = current_actor()
     statement = orm_execute_state.statement
     orm_execute_state.session.connection().execute(
         insert(AuditEntry.__table__),
-        [
-            {
-                "at": utcnow(),
-                "actor": actor[0],
-                "actor_user_id": actor[1],
-                "district_id": None,
-                "school_id": None,
-                "action": "update" if orm_execute_state.is_update else "delete",
-                "entity": model.__tablename__,
-                "entity_id": None,
-                "before": None,
-                "after": None,
-                "note": str(statement.compile(compile_kwargs={"literal_binds": False}))[:2000],
-            }
-        ],
+        [_action_row(
+            "update" if orm_execute_state.is_update else "delete",
+            model.__tablename__,
+            note=str(statement.compile(compile_kwargs={"literal_binds": False}))[:2000],
+        )],
     )
+
+
+def _action_row(action, entity, *, note=None, after=None, entity_id=None):
+    """An entry that is not a row snapshot: a bulk statement, an import, a command."""
+    actor = current_actor()
+    return {
+        "at": utcnow(), "actor": actor[0], "actor_user_id": actor[1],
+        "district_id": None, "school_id": None,
+        "action": action, "entity": entity, "entity_id": entity_id,
+        "before": None, "after": after, "note": note,
+    }
 
 
 def record(action, entity, *, note=None, after=None, entity_id=None):
     """Record an action that is not a row change (an import, a command)."""
     from portal.extensions import db
 
-    actor = current_actor()
     db.session.execute(
         insert(AuditEntry.__table__),
-        [
-            {
-                "at": utcnow(),
-                "actor": actor[0],
-                "actor_user_id": actor[1],
-                "district_id": None,
-                "school_id": None,
-                "action": action,
-                "entity": entity,
-                "entity_id": entity_id,
-                "before": None,
-                "after": after,
-                "note": note,
-            }
-        ],
+        [_action_row(action, entity, note=note, after=after, entity_id=entity_id)],
     )
 
 
