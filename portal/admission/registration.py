@@ -163,9 +163,9 @@ def _is_teacher(applicant_pin, school):
 
 
 def is_teacher_of(applicant_pin, school_code):
-    """R7: the teacher registry lists this applicant at this school."""
-    school_id = db.session.scalar(select(School.id).where(School.code == school_code))
-    return school_id is not None and db.session.get(Teacher, (applicant_pin, school_id)) is not None
+    """R7: the teacher registry lists this applicant at this school (by its code)."""
+    school = db.session.scalars(select(School).where(School.code == school_code)).first()
+    return school is not None and _is_teacher(applicant_pin, school)
 
 
 def _twin_admitted_within_quota(campaign, applicant_pin, child, school, language):

@@ -159,28 +159,23 @@ class HttpRegistry:
         return person
 
     def children_of(self, parent_pin: str) -> list[tuple[Link, Person]]:
-        if not is_pin(parent_pin):
-            return []
-        found = self._call(
-            "children", "GET", f"/persons/{parent_pin}/children",
-            parse=lambda data: _links(data, "children", parent_pin),
-            not_found=[],
-        )
-        for _, person in found:
-            self.cache.put(person)
-        return sorted(found, key=children_order)
+        return sorted(self._linked("children", parent_pin), key=children_order)
 
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]:
-        if not is_pin(child_pin):
+        return sorted(self._linked("parents", child_pin), key=parents_order)
+
+    def _linked(self, side, pin):
+        """GET /persons/{pin}/children|parents; the persons found warm the cache."""
+        if not is_pin(pin):
             return []
         found = self._call(
-            "parents", "GET", f"/persons/{child_pin}/parents",
-            parse=lambda data: _links(data, "parents", child_pin),
+            side, "GET", f"/persons/{pin}/{side}",
+            parse=lambda data: _links(data, side, pin),
             not_found=[],
         )
         for _, person in found:
             self.cache.put(person)
-        return sorted(found, key=parents_order)
+        return found
 
     def persons(self, pins: Iterable[str]) -> dict[str, Person]:
         wanted = wanted_pins(pins)

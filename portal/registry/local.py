@@ -43,32 +43,22 @@ class LocalRegistry:
         return _person(row) if row is not None else None
 
     def children_of(self, parent_pin: str) -> list[tuple[Link, Person]]:
-        if not is_pin(parent_pin):
-            return []
-        rows = db.session.execute(
-            select(RegistryLink, RegistryPerson)
-            .join(RegistryPerson, RegistryPerson.pin == RegistryLink.child_pin)
-            .where(RegistryLink.parent_pin == parent_pin)
-        ).all()
-        found = [
-            (Link(link.parent_pin, link.child_pin, link.relation), _person(person))
-            for link, person in rows
-        ]
-        return sorted(found, key=children_order)
+        return sorted(self._linked(RegistryLink.parent_pin, RegistryLink.child_pin, parent_pin), key=children_order)
 
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]:
-        if not is_pin(child_pin):
+        return sorted(self._linked(RegistryLink.child_pin, RegistryLink.parent_pin, child_pin), key=parents_order)
+
+    @staticmethod
+    def _linked(asked, other, pin):
+        """The links of `pin` (on the `asked` side) with the person on the `other` side, in one query."""
+        if not is_pin(pin):
             return []
         rows = db.session.execute(
             select(RegistryLink, RegistryPerson)
-            .join(RegistryPerson, RegistryPerson.pin == RegistryLink.parent_pin)
-            .where(RegistryLink.child_pin == child_pin)
+            .join(RegistryPerson, RegistryPerson.pin == other)
+            .where(asked == pin)
         ).all()
-        found = [
-            (Link(link.parent_pin, link.child_pin, link.relation), _person(person))
-            for link, person in rows
-        ]
-        return sorted(found, key=parents_order)
+        return [(Link(link.parent_pin, link.child_pin, link.relation), _person(person)) for link, person in rows]
 
     def persons(self, pins: Iterable[str]) -> dict[str, Person]:
         wanted = wanted_pins(pins)
