@@ -40,6 +40,9 @@ def init_app(app):
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     # One limiter per app: tests build many apps, each with its own counters.
     limiter = Limiter(key_func=get_remote_address, app=app)
+    # The decorated views refer to the limiter weakly, and a disabled limiter
+    # (RATELIMIT_ENABLED=0) does not register itself with the app: keep it alive here.
+    app.extensions["mektep_limiter"] = limiter
     for endpoint in SIGN_IN_ENDPOINTS:
         _limit(app, limiter, endpoint, config["RATELIMIT_SIGN_IN"], get_remote_address)
     for endpoint in REGISTER_ENDPOINTS:

@@ -29,3 +29,15 @@ def test_registration_calls_are_limited_per_parent_not_per_address(database_url)
         db.engine.dispose()
     assert one == [401, 401, 429]
     assert other == 401  # another parent behind the same address is not affected
+
+
+def test_limits_switched_off_leave_the_limited_calls_working(database_url):
+    import gc
+
+    app = _app(database_url, RATELIMIT_ENABLED=False, RATELIMIT_SIGN_IN="1/minute")
+    gc.collect()  # the decorated views hold the limiter weakly
+    client = app.test_client()
+    with app.app_context():
+        answers = [client.post("/api/v1/auth/start", json={"pin": "1", "email": "x"}).status_code for _ in range(3)]
+        db.engine.dispose()
+    assert answers == [422, 422, 422]
