@@ -34,6 +34,7 @@ def create_app(config=None, **overrides):
     register_admin(app)
     register_limits(app)
     register_security(app)
+    register_errors(app)
     register_cli(app)
     return app
 
@@ -119,6 +120,12 @@ def register_security(app):
     from portal import security
 
     security.init_app(app)
+
+
+def register_errors(app):
+    from portal import errors
+
+    errors.init_app(app)
 
 
 def register_cli(app):

@@ -5,7 +5,7 @@ ERROR_CODES = [
     "commission_required", "registration_closed", "outside_microdistrict", "no_free_seats",
     "already_registered", "cancel_limit_reached", "representative_limit_reached",
     "document_required", "unauthorized", "rate_limited", "registry_unavailable",
-    "school_not_available", "not_found", "not_allowed",
+    "school_not_available", "not_found", "not_allowed", "service_unavailable", "server_error",
 ]
 LANGUAGES = ["ky", "ru", "uz", "tj", "en"]
 PIN = {"type": "string", "pattern": "^[0-9]{14}$"}

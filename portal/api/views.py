@@ -8,6 +8,7 @@ import logging
 
 from flask import current_app, g, jsonify, request
 from flask_babel import get_locale
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock
@@ -43,6 +44,8 @@ STATUS = {
     "school_not_available": 422,
     "not_found": 404,
     "not_allowed": 409,
+    "service_unavailable": 503,  # the database was lost mid-request: nothing saved
+    "server_error": 500,
 }
 
 
@@ -56,7 +59,15 @@ def error_response(error):
     return response
 
 
+def api_error(code):
+    return error_response(AdmissionError(code))
+
+
 def handle_error(error):
+    if isinstance(error, OperationalError):
+        from portal.errors import database_unavailable
+
+        return database_unavailable(error)
     if isinstance(error, AdmissionError):
         if error.keep_changes:
             db.session.commit()
@@ -73,9 +84,7 @@ def handle_error(error):
             response.status_code = error.code if error.code < 500 else 422
         return response
     log.exception("API error")  # no personal data: the traceback holds no request body
-    response = jsonify({"error": {"code": "server_error", "message": "Internal error"}})
-    response.status_code = 500
-    return response
+    return api_error("server_error")
 
 
 def requires_applicant(view):

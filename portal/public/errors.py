@@ -41,3 +41,22 @@ def private_pages(response):
     if session.get("applicant_id") is not None or request.method == "POST":
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def method_not_allowed(error):
+    return _problem(_("This page cannot do that"),
+                    _("Check the address, or start again from the first page."), 405)
+
+
+def bad_request(error):
+    return _problem(_("The request could not be read"),
+                    _("Go back, reload the page and send it again."), 400)
+
+
+def service_unavailable():
+    return _problem(_("The service is not available right now"),
+                    AdmissionError("service_unavailable").message, 503)
+
+
+def server_error(error):
+    return _problem(_("Something went wrong"), AdmissionError("server_error").message, 500)

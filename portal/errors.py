@@ -1,0 +1,77 @@
+"""Answers for requests that fail outside the rules, for the whole site: an
+address that matches no page, a method a page does not take, a request that
+cannot be read, the database lost in the middle of a request, a bug.
+
+A person never sees a stack trace: /api/... answers the API's JSON error (in
+the request's language), every other address a page in the person's language.
+The blueprints' own handlers (portal/public/__init__.py, the API's) come first;
+these catch what reaches no blueprint (an unknown address) and what no
+blueprint handles (a lost database connection on a public page).
+"""
+import logging
+
+from flask import make_response, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest, InternalServerError, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30  # long enough for a failover or a restart of PostgreSQL
+
+
+def _for_api():
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _rolled_back():
+    # The session may hold a failed transaction (or a connection now invalid);
+    # rolling back gives it a clean state for the rest of this app context.
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the rollback of a dead connection may fail too
+        log.warning("rollback after a failed request failed as well", exc_info=True)
+
+
+def database_unavailable(error):
+    """The database went away mid-request (failover, restart, network): nothing
+    of the request was committed; the next request gets a live connection."""
+    _rolled_back()
+    # The statement and its parameters may hold personal data: log the kind only.
+    log.error("database unavailable during %s %s: %s", request.method, request.url_rule or "?",
+              type(getattr(error, "orig", error)).__name__)
+    if _for_api():
+        from portal.api.views import api_error
+
+        response = api_error("service_unavailable")
+    else:
+        from portal.public.errors import service_unavailable
+
+        response = make_response(service_unavailable())
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def http_error(error):
+    if _for_api():
+        from portal.api.views import handle_error
+
+        return handle_error(error)
+    from portal.public import errors as pages
+
+    if isinstance(error, NotFound):
+        return pages.not_found(error)
+    if isinstance(error, RequestEntityTooLarge):
+        return pages.file_too_large(error)
+    if isinstance(error, MethodNotAllowed):
+        return pages.method_not_allowed(error)
+    if isinstance(error, InternalServerError):
+        _rolled_back()
+        return pages.server_error(error)
+    return pages.bad_request(error)
+
+
+def init_app(app):
+    app.register_error_handler(OperationalError, database_unavailable)
+    for exception in (BadRequest, NotFound, MethodNotAllowed, RequestEntityTooLarge, InternalServerError):
+        app.register_error_handler(exception, http_error)
