@@ -22,7 +22,10 @@ class Config:
     # Connections per web process: gthread needs one per thread (DB_POOL_SIZE);
     # unset: SQLAlchemy's default (5, plus 10 on demand). Sum over all processes
     # must stay under PostgreSQL's max_connections (or use PgBouncer, docs/scaling.md).
-    SQLALCHEMY_ENGINE_OPTIONS = (
+    # pool_pre_ping: a pooled connection is checked before each use, so that after a
+    # PostgreSQL restart or failover the next request gets a live one, not a 503
+    # (tests/test_faults.py; one round trip per request).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True} | (
         {"pool_size": int(_env("DB_POOL_SIZE")), "max_overflow": int(_env("DB_MAX_OVERFLOW", "0"))}
         if _env("DB_POOL_SIZE") else {}
     )
