@@ -15,7 +15,7 @@ from tests.scenario import SCENARIO, STAGE1, at, load_sample, register, sign_in
 # applicant, campaign, child and parents, school, R10, twins, catchment, the seat,
 # the inserts (application, event, audit, outbox) and the answer's position and
 # cancellations. A new query in the hot path must be a choice, not an accident.
-MAX_STATEMENTS = 15
+MAX_STATEMENTS = 13
 
 
 def _statements(app):

@@ -52,7 +52,11 @@ def test_r3_r8_pool_counts_match_the_applications_whatever_the_sequence(app, sea
         applicant = db.session.scalars(select(Applicant).where(Applicant.pin == f"5{n:013d}")).one()
         try:
             if action == "register":
-                registration.register(applicant, f"6{n:013d}", "S-1", "ky", now=STAGE1)
+                new = registration.register(applicant, f"6{n:013d}", "S-1", "ky", now=STAGE1)
+                known = (registration.position(new), registration.cancellations_left(new))
+                new.known_position = new.known_cancellations_used = None
+                # What the registration knew without asking equals what the database says.
+                assert known == (registration.position(new), registration.cancellations_left(new))
             else:
                 active = db.session.scalars(select(Application).where(Application.applicant_id == applicant.id, Application.is_active)).first()
                 if active is None:

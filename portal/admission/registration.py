@@ -140,6 +140,17 @@ def active_application(campaign, child_pin):
     ).first()
 
 
+def _applications_of_child(campaign, child_pin):
+    """R10 and R8 in one query: the child's active and cancelled applications."""
+    return db.session.execute(
+        select(Application.is_active, Application.status).where(
+            Application.campaign_id == campaign.id,
+            Application.child_pin == child_pin,
+            (Application.is_active.is_(True)) | (Application.status == "cancelled"),
+        )
+    ).all()
+
+
 def _check_representative(campaign, applicant, child_pin, document):
     """R9: a legal representative proves it with an act and registers at most N children."""
     if document is None or document.kind != "representative_act":
@@ -206,7 +217,8 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     family = family_of(applicant.pin, child_pin)
     check_eligibility(campaign, family)
     school = _school(school_code)
-    if active_application(campaign, child_pin) is not None:
+    earlier = _applications_of_child(campaign, child_pin)
+    if any(row.is_active for row in earlier):
         raise AdmissionError("already_registered")
     if family.as_representative:
         _check_representative(campaign, applicant, child_pin, document)
@@ -246,6 +258,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
         twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
     )
+    application.known_cancellations_used = sum(row.status == "cancelled" for row in earlier)
     if document is not None:
         document.application_id = application.id
     if twin is not None and twin.twin_group is None:
@@ -280,7 +293,7 @@ def _pool_exists(campaign, school, language):
 
 def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
                      twin_group=None, status=REGISTERED, by="applicant", notify="application_registered"):
-    pool_id, queue_no = taken
+    pool_id, queue_no, holders = taken
     child = family.child
     application = Application(
         number=application_number(
@@ -319,6 +332,7 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
     except IntegrityError:
         # Two registrations of the same child raced; the database kept R10.
         raise AdmissionError("already_registered") from None
+    application.known_position = holders
     if notify and applicant.email:
         notify_applicant(applicant, notify, application)
     return application
@@ -350,7 +364,10 @@ def cancellations_used(campaign_id, child_pin):
 
 def cancellations_left(application):
     limit = application.campaign.setting("cancel_limit")
-    return max(limit - cancellations_used(application.campaign_id, application.child_pin), 0)
+    used = application.known_cancellations_used
+    if used is None:
+        used = cancellations_used(application.campaign_id, application.child_pin)
+    return max(limit - used, 0)
 
 
 def _cancel(application, *, by, note=None):
@@ -390,6 +407,8 @@ def position(application):
     """The place in the school's first-come-first-served order, among active applications."""
     if not application.is_active:
         return None
+    if application.known_position is not None:
+        return application.known_position
     return db.session.scalar(
         select(func.count(Application.id)).where(
             Application.campaign_id == application.campaign_id,

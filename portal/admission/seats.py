@@ -7,10 +7,22 @@ the order of admission; on SQLite the write lock does the same. The CHECK
 constraint `taken <= seats` is the last guard. Over-quota admissions (twins,
 teachers' children, commission decisions, R6/R7/R12) are counted separately.
 """
+from typing import NamedTuple
+
 from sqlalchemy import select, update
 
 from portal.extensions import db
 from portal.models import SeatPool
+
+
+class Seat(NamedTuple):
+    """A seat just taken: its pool, its number in the pool's order, and how many
+    active applications hold a seat of the pool now, this one included, which is
+    this application's place in the order (the row lock orders every taker)."""
+
+    pool_id: int
+    queue_no: int
+    holders: int
 
 
 def _pool_filter(campaign_id, school_id, language):
@@ -22,27 +34,27 @@ def _pool_filter(campaign_id, school_id, language):
 
 
 def take_seat(campaign_id, school_id, language):
-    """Take a normal seat. Returns (pool_id, queue_no), or None when full."""
+    """Take a normal seat. Returns a `Seat`, or None when full."""
     row = db.session.execute(
         update(SeatPool)
         .where(*_pool_filter(campaign_id, school_id, language), SeatPool.taken < SeatPool.seats)
         .values(taken=SeatPool.taken + 1, issued=SeatPool.issued + 1)
-        .returning(SeatPool.id, SeatPool.issued)
+        .returning(SeatPool.id, SeatPool.issued, SeatPool.taken + SeatPool.over_quota)
         .execution_options(synchronize_session=False)
     ).first()
-    return (row.id, row.issued) if row else None
+    return Seat(*row) if row else None
 
 
 def admit_over_quota(campaign_id, school_id, language):
-    """Admit beyond the quota. Returns (pool_id, queue_no), or None without a pool."""
+    """Admit beyond the quota. Returns a `Seat`, or None without a pool."""
     row = db.session.execute(
         update(SeatPool)
         .where(*_pool_filter(campaign_id, school_id, language))
         .values(over_quota=SeatPool.over_quota + 1, issued=SeatPool.issued + 1)
-        .returning(SeatPool.id, SeatPool.issued)
+        .returning(SeatPool.id, SeatPool.issued, SeatPool.taken + SeatPool.over_quota)
         .execution_options(synchronize_session=False)
     ).first()
-    return (row.id, row.issued) if row else None
+    return Seat(*row) if row else None
 
 
 def release_seat(application):

@@ -38,6 +38,7 @@ def change_status(application, new_status, *, by, note=None):
         seats.release_seat(application)
     application.status = new_status
     application.is_active = not ending
+    application.known_position = application.known_cancellations_used = None  # both may change now
     db.session.add(ApplicationEvent(application=application, status=new_status, by=by, note=note))
     db.session.flush()
     return application

@@ -93,6 +93,12 @@ class Application(db.Model):
         back_populates="application", order_by="ApplicationEvent.id"
     )
 
+    # Not stored: what the registration that created this application already
+    # knows (its place in the order, the child's cancellations so far), so the
+    # answer to the parent costs no further queries. None: ask the database.
+    known_position = None
+    known_cancellations_used = None
+
     def __str__(self):
         return self.number
 
