@@ -65,7 +65,10 @@ def children():
 
 @signed_in
 def begin(ref):
-    edge.child(ref)  # 404 unless it is one of the parent's children
+    try:
+        edge.child(ref)  # 404 unless it is one of the parent's children
+    except AdmissionError as error:
+        return edge.unavailable(error)
     edge.clear_draft()
     save_draft(children=[ref])
     return redirect(url_for("public.school"))
