@@ -23,6 +23,7 @@ VIEW_MODULES = (
     "admin.appeals",
     "admin.users",
     "admin.audit_trail",
+    "admin.reports",
 )
 # Areas that arrive with later work; registered when their module exists.
 OPTIONAL_VIEW_MODULES = ("admin.operations",)
