@@ -1,0 +1,71 @@
+"""Bad input against the JSON API (issue #8): schemathesis reads
+/api/v1/openapi.json from the WSGI app and throws generated requests, valid
+and not, at every operation, signed in with a real bearer token. No answer may
+be a server error, and every answer must match the document (status declared,
+content type, body schema).
+
+Bounded for CI: a few examples per operation and generation mode, no deadline.
+"""
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from portal.api.openapi import document
+from tests.public_form import first_language
+from tests.scenario import SCENARIO, register, sign_in
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+MAX_EXAMPLES = 25
+
+
+# Every operation of the document, read without an app (portal/api/openapi.py is plain data).
+OPERATIONS = [(path, method.upper()) for path, item in document()["paths"].items() for method in item]
+# Negative data needs some input to break; an operation without any has no negative case.
+TAKES_INPUT = {(path, method.upper()) for path, item in document()["paths"].items() for method, op in item.items()
+               if op.get("parameters") or op.get("requestBody")}
+# The sign-in operations take no token; every other operation gets a real one.
+NO_TOKEN = {"/auth/start", "/auth/verify", "/free-seats", "/openapi.json"}
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize(("path", "method"), OPERATIONS)
+def test_no_server_error_and_every_answer_as_documented(sample, path, method, mode):
+    if mode == GenerationMode.NEGATIVE and (path, method) not in TAKES_INPUT:
+        pytest.skip("takes no input: nothing to make invalid")
+    # A real parent's token through the sign-in flow (start, mailed code, verify).
+    person = SCENARIO["stage1_parent"]
+    client = sample.test_client()
+    bearer = sign_in(client, sample, person["parent_pin"])
+    # Random values mostly meet "not found"; half the cases get real ones so that
+    # the fuzzed rest of the request reaches the rules (a real child, school, application).
+    number = register(client, bearer, SCENARIO["stage1_parent"]["child_pin"], person["school_code"],
+                      first_language(person["school_code"])).json["number"]
+    real = {"child_pin": person["child_pin"], "school_code": person["school_code"], "pin": person["parent_pin"]}
+    operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", sample)[path][method]
+    headers = {} if path in NO_TOKEN else bearer
+
+    @given(case=operation.as_strategy(generation_mode=mode), use_real=st.booleans())
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def fuzz(case, use_real):
+        if use_real:
+            if case.path_parameters and "number" in case.path_parameters:
+                case.path_parameters["number"] = number
+            for where in (case.body, case.query):
+                if isinstance(where, dict):
+                    where.update({key: value for key, value in real.items() if key in where})
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
+        seen[response.status_code] = seen.get(response.status_code, 0) + 1
+
+    seen = {}
+    fuzz()
+    print(f"{method} {path} {mode.value}: answers {dict(sorted(seen.items()))}")
+    assert seen  # the requests were made
