@@ -71,6 +71,8 @@ SCHEMAS = {
             "stage": {"type": ["integer", "null"], "enum": [0, 1, 2, None],
                       "description": "0 before stage 1 opens, null after registration closes"},
             "schools": {"type": "array", "items": _ref("School")},
+            "totals": {"type": "array", "items": _ref("LanguageSeats"),
+                       "description": "/free-seats only: seats per language summed over the schools"},
         },
     },
     "HistoryEntry": {
@@ -240,9 +242,13 @@ def document():
             }},
             "/free-seats": {"get": {
                 "summary": "Public: free seats per school and language",
+                "description": "Kept for a few seconds (Cache-Control, ETag; If-None-Match answers 304). "
+                               "`totals` sums the listed schools' seats per language.",
                 "parameters": [{"name": "district", "in": "query", "required": False,
-                                "schema": {"type": "string"}}],
-                "responses": _ok(200, _ref("SchoolList")),
+                                "schema": {"type": "string"}},
+                               {"name": "language", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": LANGUAGES}}],
+                "responses": {**_ok(200, _ref("SchoolList")), "304": {"description": "Not modified"}},
             }},
             "/openapi.json": {"get": {
                 "summary": "This document",

@@ -19,8 +19,9 @@ from portal.api import serializers
 from portal.api.openapi import document as openapi_document
 from portal.audit import set_request_actor
 from portal.extensions import db
-from portal.models import Application
+from portal.models import LANGUAGES, Application
 from portal.registry import RegistryUnavailable, get_registry
+from portal.reports import open_statistics
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +237,33 @@ def move_application(number):
 
 
 def free_seats():
-    campaign, choices = school_choice.free_seats(district_code=request.args.get("district") or None)
-    stage = registration.stage_at(campaign, clock.now()) if campaign else None
-    response = jsonify({"stage": stage, "schools": [serializers.school(c, _locale()) for c in choices]})
-    response.headers["Cache-Control"] = "public, max-age=30"
-    return response
+    """Public: free seats per school and language, optionally of one district and
+    one language, with their totals. The answer is kept for a few seconds per
+    district, language and reader's language (portal/reports/open_statistics.py):
+    a crowd asking at once costs the database one query per key and process.
+    ETag and Cache-Control let browsers and proxies keep it as long."""
+    district = request.args.get("district") or None
+    language = request.args.get("language") or None
+    locale = _locale()
+
+    def answer():
+        campaign, choices = school_choice.free_seats(district_code=district)
+        stage = registration.stage_at(campaign, clock.now()) if campaign else None
+        schools = [serializers.school(c, locale) for c in choices]
+        if language:
+            schools = [{**school, "languages": [entry for entry in school["languages"] if entry["language"] == language]}
+                       for school in schools]
+            schools = [school for school in schools if school["languages"]]
+        totals = open_statistics.totals_of(entry for school in schools for entry in school["languages"])
+        body = current_app.json.dumps({"stage": stage, "schools": schools, "totals": totals}).encode()
+        return body, open_statistics.etag_of(body)
+
+    # Only keys that can exist are kept, so made-up ones cannot crowd the cache out.
+    if open_statistics.plausible_code(district) and language in (None, *LANGUAGES):
+        body, etag = open_statistics.cached(("api.free_seats", district, language, locale), answer)
+    else:
+        body, etag = answer()
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={int(open_statistics.ttl())}"
+    return response.make_conditional(request)

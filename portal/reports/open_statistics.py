@@ -139,12 +139,16 @@ def free_seat_statistics(campaign):
     return Statistics(nation=nation, regions=grouped, languages=languages)
 
 
-def totals_of(pools):
-    """[{"language", "seats", "taken", "free"}] summed over seat pools, in LANGUAGES order."""
+def totals_of(entries):
+    """[{"language", "seats", "taken", "free"}] summed over entries of that shape, in LANGUAGES order."""
     sums = {}
-    for pool in pools:
-        entry = sums.setdefault(pool.language, {"language": pool.language, "seats": 0, "taken": 0, "free": 0})
-        entry["seats"] += pool.seats
-        entry["taken"] += pool.taken
-        entry["free"] += pool.free
+    for entry in entries:
+        total = sums.setdefault(entry["language"], {"language": entry["language"], "seats": 0, "taken": 0, "free": 0})
+        for name in ("seats", "taken", "free"):
+            total[name] += entry[name]
     return [sums[language] for language in LANGUAGES if language in sums]
+
+
+def plausible_code(code):
+    """A district code that could exist (codes are at most 16 characters)."""
+    return code is None or (len(code) <= 16 and code.isprintable())
