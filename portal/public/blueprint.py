@@ -5,7 +5,7 @@ only in POST bodies, application numbers reveal nothing of others (DESIGN.md).
 """
 from flask import Blueprint
 
-from portal.public import application_views, register_views, sign_in_views, views
+from portal.public import application_views, register_views, sign_in_views, statistics_views, views
 
 bp = Blueprint("public", __name__)
 GET_POST = ["GET", "POST"]
@@ -14,6 +14,7 @@ bp.add_url_rule("/", "start", views.start)
 bp.add_url_rule("/lang/<code>", "set_language", views.set_language)
 bp.add_url_rule("/healthz", "health", views.health)
 bp.add_url_rule("/free-seats", "free_seats", views.free_seats)
+bp.add_url_rule("/statistics", "statistics", statistics_views.statistics)
 
 bp.add_url_rule("/sign-in", "sign_in", sign_in_views.sign_in, methods=GET_POST)
 bp.add_url_rule("/sign-in/code", "sign_in_code", sign_in_views.sign_in_code, methods=GET_POST)

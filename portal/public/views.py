@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.models import District
 from portal.public.edge import locale
 from portal.public.labels import name_of
+from portal.reports import open_statistics
 
 
 def start():
@@ -67,5 +68,7 @@ def free_seats():
     if chosen is not None:
         campaign, choices = school_choice.free_seats(district_code=chosen.code)
     stage = stage_at(campaign, clock.now()) if campaign else None
+    totals = open_statistics.totals_of({"language": p.language, "seats": p.seats, "taken": p.taken, "free": p.free}
+                                       for choice in choices for p in choice.pools)
     return render_template("public/free_seats.html", form=form, groups=groups, district=chosen,
-                           campaign=campaign, stage=stage, choices=choices)
+                           campaign=campaign, stage=stage, choices=choices, totals=totals)
