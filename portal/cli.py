@@ -102,6 +102,9 @@ def audit_verify():
     verdict = verify()
     if verdict.intact:
         click.echo(gettext("audit trail intact: %(count)s sealed entries checked", count=verdict.checked))
+        if verdict.erased:
+            click.echo(gettext("%(count)s of them with values erased at the end of retention",
+                               count=verdict.erased))
         return
     click.echo(
         gettext("audit trail broken at entry %(id)s (%(reason)s) after %(count)s good entries",
@@ -111,10 +114,56 @@ def audit_verify():
     raise click.exceptions.Exit(1)
 
 
+retention_cli = AppGroup("retention", help="Personal data past its retention period.")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Print what would be anonymised and change nothing.")
+@with_appcontext
+def retention_run(dry_run):
+    """Anonymise the personal data of campaigns past retention, keeping the statistics."""
+    from portal import clock
+    from portal.retention import run
+
+    with acting_as("command:retention run"):
+        report = run(now=clock.now(), dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    if not report.campaigns:
+        click.echo(gettext("No campaign is past its retention period: nothing to do."))
+        return
+    click.echo(gettext("Campaigns past their retention period: %(years)s", years=", ".join(report.campaigns)))
+    labels = _retention_labels()
+    for name, count in report.counts.items():
+        click.echo(f"  {labels[name]}: {count}")
+    if dry_run:
+        click.echo(gettext("Dry run: nothing was changed."))
+
+
+def _retention_labels():
+    return {
+        "applications": gettext("applications anonymised"),
+        "application_event_notes": gettext("status history notes erased"),
+        "commission_decisions": gettext("commission decisions anonymised"),
+        "appeals": gettext("appeals erased"),
+        "documents": gettext("documents anonymised"),
+        "document_files": gettext("document files deleted"),
+        "applicants": gettext("applicants anonymised"),
+        "sign_in_codes": gettext("sign-in codes deleted"),
+        "api_tokens": gettext("API tokens deleted"),
+        "outbox_messages": gettext("sent messages erased"),
+        "audit_payloads_erased": gettext("audit trail values erased"),
+        "audit_payloads_not_erasable": gettext("audit trail values kept (sealed before payload digests)"),
+    }
+
+
 def register_commands(app):
     app.cli.add_command(data_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(demo)
     from portal.jobs.cli import register_job_commands
 

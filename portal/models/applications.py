@@ -38,6 +38,8 @@ class Applicant(db.Model):
     phone: Mapped[Optional[str]] = mapped_column(String(16))  # E.164
     locale: Mapped[str] = mapped_column(String(2), default="ky")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by `flask retention run`: the PIN and contacts are gone.
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class Application(db.Model):

@@ -39,6 +39,9 @@ class AuditEntry(db.Model):
     before: Mapped[Optional[dict]] = mapped_column(JSON)
     after: Mapped[Optional[dict]] = mapped_column(JSON)
     note: Mapped[Optional[str]] = mapped_column(Text)
+    # Set when the retention command erased `before` and `after` (personal data
+    # past retention); the seal's payload digest still vouches for what was there.
+    erased_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 OUTBOX_STATES = ("pending", "queued", "sent", "failed")
@@ -75,7 +78,10 @@ class OutboxMessage(db.Model):
 class AuditSeal(db.Model):
     """The hash chain over the audit trail (tamper evidence).
 
-    Entry n's seal is sha256(seal of entry n-1 + the entry's canonical JSON).
+    Entry n's seal is sha256(seal of entry n-1 + the entry's canonical JSON
+    without its payload + the payload's digest), so that the payload of an old
+    entry can be erased at the end of retention without breaking the chain
+    (seals written before migration 0005 have no digest and hash the payload).
     Seals are written after the fact, in id order, by `portal.audit_chain.seal`
     (so that opening-day transactions never queue behind one "last hash" row);
     like the entries, they can only be added.
@@ -87,4 +93,5 @@ class AuditSeal(db.Model):
         BigInteger().with_variant(Integer, "sqlite"), ForeignKey("audit_entries.id"), primary_key=True
     )
     hash: Mapped[str] = mapped_column(String(64))
+    payload_digest: Mapped[Optional[str]] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,6 @@
 """Admission campaigns: one per school year, with their dates and policy."""
 from datetime import date, datetime
+from typing import Optional
 
 from sqlalchemy import JSON, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,7 +30,11 @@ DEFAULT_POLICY = {
     # R6, §25: the siblings of a twin admitted within the quota come over quota
     # (the quota "grows by that number"), even when free seats remain.
     "twins_always_over_quota": True,
-    # Personal data kept this many days after the document window closes.
+    # Personal data kept this many days after the document window closes; then
+    # `flask retention run` anonymises it, keeping the statistics. §7: the period
+    # and the manner of destruction are set by the authorised state body for the
+    # digital environment (under the Digital Code), so this is a setting, not a
+    # rule; three years until that body fixes one.
     "retention_days": 365 * 3,
 }
 
@@ -49,6 +54,8 @@ class Campaign(db.Model):
     categories: Mapped[list] = mapped_column(JSON, default=list)
     policy: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When `flask retention run` anonymised the campaign's personal data.
+    personal_data_erased_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     def setting(self, name):
         """A policy setting of this campaign, or its documented default."""
