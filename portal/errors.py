@@ -71,7 +71,41 @@ def http_error(error):
     return pages.bad_request(error)
 
 
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def refuse_nul_characters():
+    """PostgreSQL cannot store or even compare text with a NUL character
+    (psycopg raises DataError, a 500): no person types one, so a request that
+    carries one in its address, query, form fields or JSON is refused up front.
+    Uploaded files are not looked at (binary content is theirs to have)."""
+    carried = [request.view_args or {}, list(request.args.lists())]
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        carried.append(list(request.form.lists()))
+    elif request.is_json:
+        carried.append(request.get_json(silent=True))  # parsed once: the view reuses it
+    if not any("\x00" in text for text in _strings(carried)):
+        return None
+    if _for_api():
+        from portal.api.views import api_error
+
+        return api_error("validation_error")
+    from portal.public.errors import bad_request
+
+    return make_response(bad_request(None))
+
+
 def init_app(app):
+    app.before_request(refuse_nul_characters)
     app.register_error_handler(OperationalError, database_unavailable)
     for exception in (BadRequest, NotFound, MethodNotAllowed, RequestEntityTooLarge, InternalServerError):
         app.register_error_handler(exception, http_error)

@@ -248,7 +248,8 @@ def document():
                                 "schema": {"type": "string"}},
                                {"name": "language", "in": "query", "required": False,
                                 "schema": {"type": "string", "enum": LANGUAGES}}],
-                "responses": {**_ok(200, _ref("SchoolList")), "304": {"description": "Not modified"}},
+                "responses": {**_ok(200, _ref("SchoolList")), "304": {"description": "Not modified"},
+                              **_errors(422)},
             }},
             "/openapi.json": {"get": {
                 "summary": "This document",
