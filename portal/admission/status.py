@@ -9,7 +9,7 @@
 Terminal statuses release the seat and free the child for a new application
 (R10). Every transition writes a history event; the audit trail records the row.
 """
-from portal.admission import seats
+from portal.admission import class_lists, seats
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, ApplicationEvent
@@ -36,6 +36,8 @@ def change_status(application, new_status, *, by, note=None):
     ending = new_status not in ACTIVE_STATUSES
     if ending and application.is_active:
         seats.release_seat(application)
+    if ending:
+        class_lists.application_ended(application)  # R15: leaves its class unless the list is locked
     application.status = new_status
     application.is_active = not ending
     application.known_position = application.known_cancellations_used = None  # both may change now
