@@ -186,24 +186,26 @@ def _record_bulk_statement(orm_execute_state):
     )
 
 
-def _action_row(action, entity, *, note=None, after=None, entity_id=None):
+def _action_row(action, entity, *, note=None, after=None, entity_id=None, district_id=None, school_id=None):
     """An entry that is not a row snapshot: a bulk statement, an import, a command."""
     actor = current_actor()
     return {
         "at": utcnow(), "actor": actor[0], "actor_user_id": actor[1],
-        "district_id": None, "school_id": None,
+        "district_id": district_id, "school_id": school_id,
         "action": action, "entity": entity, "entity_id": entity_id,
         "before": None, "after": after, "note": note,
     }
 
 
-def record(action, entity, *, note=None, after=None, entity_id=None):
-    """Record an action that is not a row change (an import, a command)."""
+def record(action, entity, *, note=None, after=None, entity_id=None, district_id=None, school_id=None):
+    """Record an action that is not a row change (an import, a command, a document
+    issued); `district_id`/`school_id` put it in that scope's trail."""
     from portal.extensions import db
 
     db.session.execute(
         insert(AuditEntry.__table__),
-        [_action_row(action, entity, note=note, after=after, entity_id=entity_id)],
+        [_action_row(action, entity, note=note, after=after, entity_id=entity_id,
+                     district_id=district_id, school_id=school_id)],
     )
 
 
