@@ -45,6 +45,11 @@ def _decoded_lines(handle, file, problems, state):
             return
         if number == 1 and text.startswith("\ufeff"):  # a byte-order mark from spreadsheets
             text = text[1:]
+        if "\x00" in text:
+            # PostgreSQL cannot store it (COPY fails with a traceback); reported
+            # here, and the rest of the line is still checked without it.
+            problems.add(file, number, _("the line contains a NUL character"))
+            text = text.replace("\x00", "")
         yield text
 
 
