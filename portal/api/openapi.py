@@ -214,7 +214,7 @@ def document():
                         "multipart/form-data": {"schema": _ref("NewApplicationWithDocument")},
                     }},
                     "responses": {**_ok(201, _ref("Application"), "Registered"),
-                                  **_errors(401, 403, 404, 409, 422, 503)},
+                                  **_errors(401, 403, 404, 409, 413, 422, 503)},  # 413: a document over the size limit
                 },
             },
             "/applications/{number}": {"get": {

@@ -76,13 +76,13 @@ def handle_error(error):
             db.session.rollback()
         return error_response(error)
     db.session.rollback()
-    if isinstance(error, HTTPException):
+    if isinstance(error, HTTPException) and error.code < 500:
         code = {401: "unauthorized", 404: "not_found", 429: "rate_limited"}.get(
             error.code, "validation_error"
         )
         response = error_response(AdmissionError(code))
         if error.code not in (401, 404, 429):
-            response.status_code = error.code if error.code < 500 else 422
+            response.status_code = error.code
         return response
     log.exception("API error")  # no personal data: the traceback holds no request body
     return api_error("server_error")
