@@ -182,6 +182,16 @@ def test_the_rows_add_up_to_the_total_and_each_row_is_its_own_part(in_progress):
         for row in report.rows:
             added.add(row.figures)
         assert added == report.total, level
+        for figures in [row.figures for row in report.rows] + [report.total]:
+            registered = figures.registered
+            assert figures.within_quota + figures.over_quota == registered
+            assert figures.stage1 + figures.stage2 == registered
+            assert figures.normal + figures.twin + figures.teacher + figures.commission + figures.other_category \
+                == registered
+            assert figures.girls + figures.boys == registered
+            assert figures.documents_received + figures.documents_awaiting == registered
+            assert registered + figures.cancelled + figures.documents_missing + figures.transferred \
+                == figures.applications
         assert sum(report.total.free_by_language.values()) == report.total.free
     district = build_report(in_progress, "district", _places()[2][1])
     by_code = {row.code: row for row in district.rows}
