@@ -21,6 +21,7 @@ VIEW_MODULES = (
     "admin.applications",
     "admin.commission",
     "admin.appeals",
+    "admin.classes",
     "admin.users",
     "admin.audit_trail",
     "admin.reports",
@@ -34,6 +35,7 @@ def init_admin(app):
     from admin.i18n import serve_flask_admin_strings_from_our_catalogue
     from admin.start import StartView
     from portal.extensions import login_manager
+    from portal.security import csp_nonce
 
     serve_flask_admin_strings_from_our_catalogue(app)
     portal_admin = Admin(
@@ -41,6 +43,7 @@ def init_admin(app):
         name=_l("Mektep-1: staff portal"),
         index_view=StartView(name=_l("Start"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/portal_base.html", fluid=True),
+        csp_nonce_generator=csp_nonce,  # the staff portal's CSP (portal/security.py)
     )
     for name in VIEW_MODULES + tuple(m for m in OPTIONAL_VIEW_MODULES if importlib.util.find_spec(m)):
         importlib.import_module(name).register(portal_admin)
