@@ -11,7 +11,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from admin.scope_rules import scope_of
 from portal.admission.registration import current_campaign
 from portal.extensions import db
 from portal.models import AuditEntry, District, Region, School, StaffUser

@@ -5,8 +5,6 @@ which lists its schools. The figures come through the open statistics cache
 grouped query every few seconds, however many people read it."""
 from flask import make_response, render_template
 
-from portal import clock
-from portal.admission.calendar import stage_at
 from portal.admission.registration import current_campaign
 from portal.public.edge import locale
 from portal.reports import open_statistics
@@ -17,8 +15,7 @@ def _figures():
     if campaign is None:
         return None
     # Plain values only: the cache outlives this request's database session.
-    return {"year": campaign.year, "stage": stage_at(campaign, clock.now()),
-            "stats": open_statistics.free_seat_statistics(campaign)}
+    return {"year": campaign.year, "stats": open_statistics.free_seat_statistics(campaign)}
 
 
 def statistics():

@@ -96,11 +96,6 @@ class Figures:
                 setattr(self, item.name, mine + getattr(other, item.name))
         return self
 
-    @property
-    def taken_share(self):
-        """Registered within the quota as a share of the quota (0..1), for the charts."""
-        return self.within_quota / self.seats if self.seats else 0.0
-
 
 @dataclass
 class Row:
