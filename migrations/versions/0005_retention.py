@@ -84,16 +84,19 @@ def downgrade():
             "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE "
             "ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()"
         )
+    elif bind.dialect.name == "sqlite":
+        # Batch mode rebuilds the tables; the triggers (one names audit_seals) go first.
+        for table in ("audit_entries", "audit_seals"):
+            for event in ("update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
     for table, column in (('applicants', 'anonymised_at'), ('campaigns', 'personal_data_erased_at'),
                           ('audit_seals', 'payload_digest'), ('audit_entries', 'erased_at')):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column(column)
     if bind.dialect.name == "sqlite":
-        # Rebuilding the tables in batch mode dropped their triggers: put 0001's and 0003's back.
-        op.execute("DROP TRIGGER IF EXISTS audit_entries_no_update")
+        # 0001's and 0003's triggers back.
         for table in ("audit_entries", "audit_seals"):
             for event in ("UPDATE", "DELETE"):
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event.lower()}")
                 op.execute(
                     f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} "
                     f"ON {table} BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
