@@ -137,11 +137,12 @@ def _chunks(ids):
 
 def _erase_campaign(campaign_id, report, erased, *, dry_run):
     applications, events = Application.__table__, ApplicationEvent.__table__
-    application_ids = _ids(select(applications.c.id).where(applications.c.campaign_id == campaign_id))
+    # A campaign is done in one transaction and marked, so every row of it is done once.
     rows = db.session.execute(
         select(applications.c.id, applications.c.child_birth_date)
-        .where(applications.c.campaign_id == campaign_id, applications.c.child_last_name != "")
+        .where(applications.c.campaign_id == campaign_id).order_by(applications.c.id)
     ).all()
+    application_ids = [row.id for row in rows]
     for chunk in _chunks(rows):
         db.session.execute(
             update(applications).where(applications.c.id == bindparam("row_id")).values(
@@ -167,25 +168,19 @@ def _erase_campaign(campaign_id, report, erased, *, dry_run):
 
     decisions = CommissionDecision.__table__
     decision_ids = _ids(select(decisions.c.id).where(decisions.c.campaign_id == campaign_id))
-    pending = _ids(select(decisions.c.id).where(decisions.c.campaign_id == campaign_id,
-                                                decisions.c.grounds != ""))
-    for chunk in _chunks(pending):
+    for chunk in _chunks(decision_ids):
         db.session.execute(
             update(decisions).where(decisions.c.id == bindparam("row_id"))
             .values(child_pin=bindparam("pin"), grounds=""),
             [{"row_id": row_id, "pin": placeholder("C", row_id)} for row_id in chunk],
         )
-    report.add("commission_decisions", len(pending))
+    report.add("commission_decisions", len(decision_ids))
     erased.setdefault("commission_decisions", []).extend(decision_ids)
 
     appeals = Appeal.__table__
     appeal_ids = _ids(select(appeals.c.id).where(appeals.c.campaign_id == campaign_id))
-    result = db.session.execute(
-        update(appeals).where(appeals.c.campaign_id == campaign_id,
-                              or_(appeals.c.text != "", appeals.c.answer.is_not(None)))
-        .values(text="", answer=None)
-    )
-    report.add("appeals", result.rowcount)
+    db.session.execute(update(appeals).where(appeals.c.campaign_id == campaign_id).values(text="", answer=None))
+    report.add("appeals", len(appeal_ids))
     erased.setdefault("appeals", []).extend(appeal_ids)
 
     documents = Document.__table__
