@@ -101,6 +101,10 @@ class Config:
     RATELIMIT_SIGN_IN = _env("RATELIMIT_SIGN_IN", "3000/minute")
     RATELIMIT_REGISTER = _env("RATELIMIT_REGISTER", "30/minute")
 
+    # Public free seats (API and /statistics) are kept this many seconds per web
+    # process (portal/reports/open_statistics.py, docs/reports.md).
+    OPEN_STATISTICS_TTL = float(_env("OPEN_STATISTICS_TTL", "5"))
+
     TESTING = False
 
 
@@ -111,3 +115,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False
     SERVER_NAME = None
+    # Changes show at once; tests/test_open_statistics.py turns the cache on.
+    OPEN_STATISTICS_TTL = 0
