@@ -15,6 +15,8 @@ from portal.models import (
     Applicant,
     Application,
     ApplicationEvent,
+    ClassAssignment,
+    ClassSet,
     CommissionDecision,
     Document,
     MicrodistrictAddress,
@@ -111,6 +113,13 @@ def build_place(app, campaign, place):
                           created_at=BEFORE_STAGE1, due_at=BEFORE_STAGE1 + timedelta(days=3)))
     db.session.add(MicrodistrictAddress(school_id=school.id, address_id=_spare_address(school).address_id,
                                         added_reason=marker(place, "Reason")))
+    # The child placed in a class (R15), so that the class pages have a marked child in each place
+    # (in the school's first class-set, whatever its language: only the scope matters here).
+    class_set = db.session.scalars(select(ClassSet).where(ClassSet.school_id == school.id)
+                                   .order_by(ClassSet.number)).first()
+    if class_set is not None:
+        db.session.add(ClassAssignment(campaign_id=campaign.id, school_id=school.id, class_set_id=class_set.id,
+                                       application_id=application.id))
     return school
 
 
