@@ -25,6 +25,9 @@ class Config:
     # pool_pre_ping: a pooled connection is checked before each use, so that after a
     # PostgreSQL restart or failover the next request gets a live one, not a 503
     # (tests/test_faults.py; one round trip per request).
+    # The running campaign and the schools are kept per process this many seconds
+    # (portal/admission/reference.py); staff changes reach other processes this late.
+    REFERENCE_CACHE_SECONDS = int(_env("REFERENCE_CACHE_SECONDS", "10"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True} | (
         {"pool_size": int(_env("DB_POOL_SIZE")), "max_overflow": int(_env("DB_MAX_OVERFLOW", "0"))}
         if _env("DB_POOL_SIZE") else {}

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
-from portal.admission import seats
+from portal.admission import reference, seats
 from portal.admission.calendar import stage_at
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
@@ -21,8 +20,6 @@ from portal.models import (
     LANGUAGES,
     Application,
     ApplicationEvent,
-    Campaign,
-    District,
     MicrodistrictAddress,
     School,
     SeatPool,
@@ -37,8 +34,8 @@ CANCELLABLE = ("registered", "documents_received")
 
 
 def current_campaign():
-    """The campaign now running: the newest one."""
-    return db.session.scalars(select(Campaign).order_by(Campaign.year.desc()).limit(1)).first()
+    """The campaign now running: the newest one (kept a few seconds: `reference`)."""
+    return reference.campaign()
 
 
 def _campaign_or_closed():
@@ -118,11 +115,7 @@ def catchment_school_ids(family):
 
 
 def _school(code):
-    school = db.session.scalars(
-        select(School)
-        .options(joinedload(School.district).joinedload(District.region))
-        .where(School.code == code)
-    ).first()
+    school = reference.school(code)
     if school is None:
         raise AdmissionError("validation_error")
     if not school.participates:
