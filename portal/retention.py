@@ -12,9 +12,11 @@ the setting holds it). `run(now)` then, for every such campaign not yet done:
 - uploaded documents: the files are deleted from storage, the rows keep only
   their kind, type, size and verification;
 - applicants whose every application and appeal belongs to a campaign past
-  retention lose PIN, e-mail and phone; their API tokens are deleted;
+  retention lose PIN, e-mail and phone; their API tokens and sign-in codes are
+  deleted and the messages sent to them lose recipient and content;
 - sign-in codes and API tokens made before the campaign's end are deleted, and
-  outbox messages made before it lose recipient and content;
+  outbox messages made before it lose recipient and content (codes asked for
+  PINs that never signed in, messages to staff);
 - the audit trail's payloads (`before`, `after`) about those records are
   erased through the one path its trigger allows (portal/audit_chain.py);
 - one audit entry records the counts.
