@@ -35,11 +35,13 @@ TAKES_INPUT = {(path, method.upper()) for path, item in document()["paths"].item
 NO_TOKEN = {"/auth/start", "/auth/verify", "/free-seats", "/openapi.json"}
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize(("path", "method"), OPERATIONS)
+CASES = [(path, method, mode) for path, method in OPERATIONS
+         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+         if mode == GenerationMode.POSITIVE or (path, method) in TAKES_INPUT]
+
+
+@pytest.mark.parametrize(("path", "method", "mode"), CASES, ids=[f"{m} {p} {g.value}" for p, m, g in CASES])
 def test_no_server_error_and_every_answer_as_documented(sample, path, method, mode):
-    if mode == GenerationMode.NEGATIVE and (path, method) not in TAKES_INPUT:
-        pytest.skip("takes no input: nothing to make invalid")
     # A real parent's token through the sign-in flow (start, mailed code, verify).
     person = SCENARIO["stage1_parent"]
     client = sample.test_client()
