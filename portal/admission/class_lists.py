@@ -54,10 +54,12 @@ class ClassListRefused(Exception):
 
 
 # --- reading -----------------------------------------------------------------------------
-def class_list(campaign, school_id, *, create=False):
-    """The school's class list row (its lock), created on first need if `create`."""
-    row = db.session.scalars(select(ClassList).where(
-        ClassList.campaign_id == campaign.id, ClassList.school_id == school_id)).one_or_none()
+def class_list(campaign, school_id, *, create=False, for_update=False):
+    """The school's class list row (its lock), created on first need if `create`;
+    `for_update` holds it until the commit, so that a school's changes and its lock
+    happen one after the other (PostgreSQL; SQLite writes one at a time anyway)."""
+    query = select(ClassList).where(ClassList.campaign_id == campaign.id, ClassList.school_id == school_id)
+    row = db.session.scalars(query.with_for_update() if for_update else query).one_or_none()
     if row is None and create:
         row = ClassList(campaign_id=campaign.id, school_id=school_id)
         db.session.add(row)
@@ -251,7 +253,8 @@ def application_ended(application):
 
 
 def _check_open(campaign, school_id):
-    if is_locked(campaign, school_id):
+    """Refuse a change of a locked list; otherwise hold the list's row until the commit."""
+    if class_list(campaign, school_id, create=True, for_update=True).locked:
         raise ClassListRefused("class_list_locked")
 
 
