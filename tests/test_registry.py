@@ -149,6 +149,15 @@ def test_local_parents_of_and_guardian_links(local_sample, count_queries):
     assert registry.children_of(UNKNOWN) == [] and registry.parents_of(UNKNOWN) == []
 
 
+def test_local_family_is_the_person_and_the_parents_in_one_query(local_sample, count_queries):
+    registry = LocalRegistry()
+    child, parents = registry.family(SON)
+    assert len(count_queries) == 1
+    assert (child, parents) == (registry.person(SON), registry.parents_of(SON))
+    assert registry.family(MOTHER) == (registry.person(MOTHER), [])  # in the registry, no parents linked
+    assert registry.family(UNKNOWN) == (None, []) and registry.family("garbage") == (None, [])
+
+
 def test_local_persons_batch_is_one_query(local_sample, count_queries):
     found = LocalRegistry().persons([SON, MOTHER, UNKNOWN, "garbage", SON])
     assert list(found) == [SON, MOTHER]
@@ -200,6 +209,11 @@ def test_http_parents(http_registry):
         (Link(MOTHER, SON, "mother"), MOTHER),
         (Link(FATHER, SON, "father"), FATHER),
     ]
+
+
+def test_http_family_is_the_person_and_the_parents(http_registry):
+    assert http_registry.family(SON) == (http_registry.person(SON), http_registry.parents_of(SON))
+    assert http_registry.family(UNKNOWN) == (None, [])
 
 
 def test_http_batch_in_chunks(http_registry, fake_registry, monkeypatch):  # noqa: F811

@@ -30,8 +30,7 @@ def record_decision(campaign, *, district_id, number, decided_on, child_pin, app
         raise AdmissionError("validation_error")
     registry = get_registry()
     try:
-        child = registry.person(child_pin)
-        parents = registry.parents_of(child_pin) if child else []
+        child, parents = registry.family(child_pin)
     except RegistryUnavailable:
         raise AdmissionError("registry_unavailable") from None
     if child is None:

@@ -67,11 +67,9 @@ class Family:
 
 def family_of(applicant_pin, child_pin):
     """The child and the applicant's link to it (R9: parent or legal representative)."""
-    registry = get_registry()
-    child = _registry_call(registry.person, child_pin)
+    child, parents = _registry_call(get_registry().family, child_pin)
     if child is None:
         raise AdmissionError("not_in_registry")
-    parents = _registry_call(registry.parents_of, child_pin)
     link = next((link for link, _ in parents if link.parent_pin == applicant_pin), None)
     if link is None:
         raise AdmissionError("not_parent_of_child")

@@ -164,6 +164,10 @@ class HttpRegistry:
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]:
         return sorted(self._linked("parents", child_pin), key=parents_order)
 
+    def family(self, child_pin: str) -> tuple[Person | None, list[tuple[Link, Person]]]:
+        child = self.person(child_pin)
+        return child, (self.parents_of(child_pin) if child is not None else [])
+
     def _linked(self, side, pin):
         """GET /persons/{pin}/children|parents; the persons found warm the cache."""
         if not is_pin(pin):

@@ -5,7 +5,8 @@ only reads, through the request's `db.session`, and never commits.
 """
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import RegistryLink, RegistryPerson
@@ -20,6 +21,15 @@ from portal.registry.ports import (
 
 # Keeps each IN list well under every database's bound-parameter limit.
 _BATCH = 500
+
+_Parent = aliased(RegistryPerson, name="parent")
+# The child, each link to a parent and that parent (none: one row of the child alone).
+_FAMILY = (
+    select(RegistryPerson, RegistryLink, _Parent)
+    .outerjoin(RegistryLink, RegistryLink.child_pin == RegistryPerson.pin)
+    .outerjoin(_Parent, _Parent.pin == RegistryLink.parent_pin)
+    .where(RegistryPerson.pin == bindparam("pin"))
+)
 
 
 def _person(row: RegistryPerson) -> Person:
@@ -47,6 +57,18 @@ class LocalRegistry:
 
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]:
         return sorted(self._linked(RegistryLink.child_pin, RegistryLink.parent_pin, child_pin), key=parents_order)
+
+    def family(self, child_pin: str) -> tuple[Person | None, list[tuple[Link, Person]]]:
+        """The child and its parents with their links, in one query."""
+        if not is_pin(child_pin):
+            return None, []
+        rows = db.session.execute(_FAMILY, {"pin": child_pin}).all()
+        if not rows:
+            return None, []
+        child = _person(rows[0][0])
+        parents = [(Link(link.parent_pin, link.child_pin, link.relation), _person(parent))
+                   for _, link, parent in rows if link is not None]
+        return child, sorted(parents, key=parents_order)
 
     @staticmethod
     def _linked(asked, other, pin):

@@ -60,6 +60,11 @@ class Registry(Protocol):
 
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]: ...
 
+    def family(self, child_pin: str) -> tuple[Person | None, list[tuple[Link, Person]]]:
+        """`person(child_pin)` and `parents_of(child_pin)` at once (one question where
+        the adapter can ask it so: the registration asks both every time)."""
+        ...
+
     def persons(self, pins: Iterable[str]) -> dict[str, Person]: ...
 
 
