@@ -40,17 +40,24 @@ CASES = [(path, method, mode) for path, method in OPERATIONS
          if mode == GenerationMode.POSITIVE or (path, method) in TAKES_INPUT]
 
 
-@pytest.mark.parametrize(("path", "method", "mode"), CASES, ids=[f"{m} {p} {g.value}" for p, m, g in CASES])
-def test_no_server_error_and_every_answer_as_documented(sample, path, method, mode):
-    # A real parent's token through the sign-in flow (start, mailed code, verify).
+@pytest.fixture
+def parent_api(sample):
+    """A parent signed in through the real flow (start, mailed code, verify) with one
+    application: the bearer headers and the real values the fuzzing mixes in."""
     person = SCENARIO["stage1_parent"]
     client = sample.test_client()
     bearer = sign_in(client, sample, person["parent_pin"])
-    # Random values mostly meet "not found"; half the cases get real ones so that
-    # the fuzzed rest of the request reaches the rules (a real child, school, application).
-    number = register(client, bearer, SCENARIO["stage1_parent"]["child_pin"], person["school_code"],
+    number = register(client, bearer, person["child_pin"], person["school_code"],
                       first_language(person["school_code"])).json["number"]
     real = {"child_pin": person["child_pin"], "school_code": person["school_code"], "pin": person["parent_pin"]}
+    return bearer, number, real
+
+
+@pytest.mark.parametrize(("path", "method", "mode"), CASES, ids=[f"{m} {p} {g.value}" for p, m, g in CASES])
+def test_no_server_error_and_every_answer_as_documented(sample, parent_api, path, method, mode):
+    # Random values mostly meet "not found"; half the cases get real ones so that
+    # the fuzzed rest of the request reaches the rules (a real child, school, application).
+    bearer, number, real = parent_api
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", sample)[path][method]
     headers = {} if path in NO_TOKEN else bearer
 
@@ -71,6 +78,7 @@ def test_no_server_error_and_every_answer_as_documented(sample, path, method, mo
     fuzz()
     print(f"{method} {path} {mode.value}: answers {dict(sorted(seen.items()))}")
     assert seen  # the requests were made
+
 
 # A NUL character: SQLite stores it, PostgreSQL refuses it (psycopg DataError),
 # so the fuzzing above found nothing on the embedded pass; these were 500s on
