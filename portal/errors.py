@@ -53,6 +53,13 @@ def database_unavailable(error):
 
 
 def http_error(error):
+    response = make_response(_http_error_answer(error))
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # as HTTP asks of a 405
+    return response
+
+
+def _http_error_answer(error):
     if _for_api():
         from portal.api.views import handle_error
 

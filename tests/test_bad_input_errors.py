@@ -63,6 +63,8 @@ def test_every_error_on_the_public_site_is_a_page_in_the_persons_language(live_a
     body = _is_clean(response)
     assert response.mimetype == "text/html" and '<html lang="ru">' in body
     assert title.lower() in page(response).lower(), page(response)[:800]
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
 
 
 API = [
@@ -83,6 +85,8 @@ def test_every_error_on_the_api_is_its_json_error_in_the_persons_language(live_a
     _is_clean(response)
     assert response.status_code == status and response.mimetype == "application/json"
     assert response.json["error"]["code"] == code
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
     message = response.json["error"]["message"]
     assert message and any("а" <= ch <= "я" for ch in message.lower()), message  # Russian, not English
 
