@@ -151,11 +151,14 @@ def test_local_parents_of_and_guardian_links(local_sample, count_queries):
 
 def test_local_family_is_the_person_and_the_parents_in_one_query(local_sample, count_queries):
     registry = LocalRegistry()
-    child, parents = registry.family(SON)
+    kin = registry.family(SON, MOTHER)
     assert len(count_queries) == 1
-    assert (child, parents) == (registry.person(SON), registry.parents_of(SON))
-    assert registry.family(MOTHER) == (registry.person(MOTHER), [])  # in the registry, no parents linked
-    assert registry.family(UNKNOWN) == (None, []) and registry.family("garbage") == (None, [])
+    assert kin == (registry.person(SON), registry.parents_of(SON), registry.children_of(MOTHER))
+    assert len(kin.applicant_children) == 2  # the son and his sister
+    assert registry.family(SON) == (registry.person(SON), registry.parents_of(SON), [])
+    assert registry.family(SON, GUARDIAN).applicant_children == []  # not the son's guardian
+    assert registry.family(MOTHER) == (registry.person(MOTHER), [], [])  # in the registry, no parents linked
+    assert registry.family(UNKNOWN) == (None, [], []) and registry.family("garbage") == (None, [], [])
 
 
 def test_local_persons_batch_is_one_query(local_sample, count_queries):
@@ -212,8 +215,10 @@ def test_http_parents(http_registry):
 
 
 def test_http_family_is_the_person_and_the_parents(http_registry):
-    assert http_registry.family(SON) == (http_registry.person(SON), http_registry.parents_of(SON))
-    assert http_registry.family(UNKNOWN) == (None, [])
+    assert http_registry.family(SON, MOTHER) == (
+        http_registry.person(SON), http_registry.parents_of(SON), http_registry.children_of(MOTHER))
+    assert http_registry.family(SON).applicant_children == []
+    assert http_registry.family(UNKNOWN) == (None, [], [])
 
 
 def test_http_batch_in_chunks(http_registry, fake_registry, monkeypatch):  # noqa: F811

@@ -30,7 +30,7 @@ def record_decision(campaign, *, district_id, number, decided_on, child_pin, app
         raise AdmissionError("validation_error")
     registry = get_registry()
     try:
-        child, parents = registry.family(child_pin)
+        child, parents, _ = registry.family(child_pin)
     except RegistryUnavailable:
         raise AdmissionError("registry_unavailable") from None
     if child is None:

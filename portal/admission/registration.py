@@ -59,6 +59,7 @@ class Family:
     child: object  # registry Person
     link: object  # the applicant's Link to the child
     parents: list  # [(Link, Person)] of everyone linked to the child
+    applicant_children: list = ()  # [(Link, Person)]: the applicant's children, this one included
 
     @property
     def as_representative(self):
@@ -67,13 +68,13 @@ class Family:
 
 def family_of(applicant_pin, child_pin):
     """The child and the applicant's link to it (R9: parent or legal representative)."""
-    child, parents = _registry_call(get_registry().family, child_pin)
+    child, parents, applicant_children = _registry_call(get_registry().family, child_pin, applicant_pin)
     if child is None:
         raise AdmissionError("not_in_registry")
     link = next((link for link, _ in parents if link.parent_pin == applicant_pin), None)
     if link is None:
         raise AdmissionError("not_parent_of_child")
-    return Family(child=child, link=link, parents=parents)
+    return Family(child=child, link=link, parents=parents, applicant_children=applicant_children)
 
 
 def check_eligibility(campaign, family):
@@ -170,12 +171,12 @@ def is_teacher_of(applicant_pin, school_code):
     return school is not None and _is_teacher(applicant_pin, school)
 
 
-def _twin_admitted_within_quota(campaign, applicant_pin, child, school, language):
+def _twin_admitted_within_quota(campaign, family, school, language):
     """R6: a twin (triplet...) of this child holds a normal seat at this school."""
-    registry = get_registry()
+    child = family.child
     siblings = [
         person.pin
-        for _, person in _registry_call(registry.children_of, applicant_pin)
+        for _, person in family.applicant_children
         if person.pin != child.pin and person.birth_date == child.birth_date
     ]
     if not siblings:
@@ -216,7 +217,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
 
     over_quota, twin = False, None
     if "twin" in campaign.categories:
-        twin = _twin_admitted_within_quota(campaign, applicant.pin, family.child, school, language)
+        twin = _twin_admitted_within_quota(campaign, family, school, language)
     if category == "teacher":
         # R7 (§24): over the quota, at the school where the parent teaches,
         # proven by the teacher registry or by a document the director checks.

@@ -26,6 +26,7 @@ from portal.registry.cache import PersonCache
 from portal.registry.ports import (
     RELATIONS,
     SEXES,
+    Kin,
     Link,
     Person,
     RegistryUnavailable,
@@ -164,9 +165,11 @@ class HttpRegistry:
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]:
         return sorted(self._linked("parents", child_pin), key=parents_order)
 
-    def family(self, child_pin: str) -> tuple[Person | None, list[tuple[Link, Person]]]:
+    def family(self, child_pin: str, applicant_pin: str | None = None) -> Kin:
         child = self.person(child_pin)
-        return child, (self.parents_of(child_pin) if child is not None else [])
+        if child is None:
+            return Kin(None, [], [])
+        return Kin(child, self.parents_of(child_pin), self.children_of(applicant_pin) if applicant_pin else [])
 
     def _linked(self, side, pin):
         """GET /persons/{pin}/children|parents; the persons found warm the cache."""

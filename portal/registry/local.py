@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from portal.extensions import db
 from portal.models import RegistryLink, RegistryPerson
 from portal.registry.ports import (
+    Kin,
     Link,
     Person,
     children_order,
@@ -23,11 +24,18 @@ from portal.registry.ports import (
 _BATCH = 500
 
 _Parent = aliased(RegistryPerson, name="parent")
-# The child, each link to a parent and that parent (none: one row of the child alone).
+_SiblingLink = aliased(RegistryLink, name="sibling_link")
+_Sibling = aliased(RegistryPerson, name="sibling")
+# The child; each link to a parent and that parent; through the applicant's link,
+# the applicant's other children. No parent: one row of the child alone.
 _FAMILY = (
-    select(RegistryPerson, RegistryLink, _Parent)
+    select(RegistryPerson, RegistryLink, _Parent, _SiblingLink, _Sibling)
     .outerjoin(RegistryLink, RegistryLink.child_pin == RegistryPerson.pin)
     .outerjoin(_Parent, _Parent.pin == RegistryLink.parent_pin)
+    .outerjoin(_SiblingLink, (_SiblingLink.parent_pin == RegistryLink.parent_pin)
+               & (RegistryLink.parent_pin == bindparam("applicant"))
+               & (_SiblingLink.child_pin != RegistryPerson.pin))
+    .outerjoin(_Sibling, _Sibling.pin == _SiblingLink.child_pin)
     .where(RegistryPerson.pin == bindparam("pin"))
 )
 
@@ -58,17 +66,25 @@ class LocalRegistry:
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]:
         return sorted(self._linked(RegistryLink.child_pin, RegistryLink.parent_pin, child_pin), key=parents_order)
 
-    def family(self, child_pin: str) -> tuple[Person | None, list[tuple[Link, Person]]]:
-        """The child and its parents with their links, in one query."""
+    def family(self, child_pin: str, applicant_pin: str | None = None) -> Kin:
+        """The child, its parents and the applicant's children, in one query."""
         if not is_pin(child_pin):
-            return None, []
-        rows = db.session.execute(_FAMILY, {"pin": child_pin}).all()
+            return Kin(None, [], [])
+        rows = db.session.execute(_FAMILY, {"pin": child_pin, "applicant": applicant_pin or ""}).all()
         if not rows:
-            return None, []
+            return Kin(None, [], [])
         child = _person(rows[0][0])
-        parents = [(Link(link.parent_pin, link.child_pin, link.relation), _person(parent))
-                   for _, link, parent in rows if link is not None]
-        return child, sorted(parents, key=parents_order)
+        parents, children = {}, {child.pin: None}
+        for _, link, parent, sibling_link, sibling in rows:
+            if link is not None:
+                parents[link.parent_pin] = (Link(link.parent_pin, link.child_pin, link.relation), _person(parent))
+                if link.parent_pin == applicant_pin:
+                    children[child.pin] = (Link(link.parent_pin, link.child_pin, link.relation), child)
+            if sibling_link is not None:
+                children[sibling.pin] = (
+                    Link(sibling_link.parent_pin, sibling_link.child_pin, sibling_link.relation), _person(sibling))
+        return Kin(child, sorted(parents.values(), key=parents_order),
+                   sorted((item for item in children.values() if item is not None), key=children_order))
 
     @staticmethod
     def _linked(asked, other, pin):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 RELATIONS = ("mother", "father", "guardian")
 SEXES = ("M", "F")
@@ -44,6 +44,12 @@ class Link:
     relation: str  # "mother" | "father" | "guardian" (guardian = legal representative, R9)
 
 
+class Kin(NamedTuple):
+    child: Person | None
+    parents: list[tuple[Link, Person]]
+    applicant_children: list[tuple[Link, Person]]  # [] when no applicant was named
+
+
 class RegistryUnavailable(Exception):
     """The registry could not answer now; try again later. Nothing is lost.
 
@@ -60,9 +66,10 @@ class Registry(Protocol):
 
     def parents_of(self, child_pin: str) -> list[tuple[Link, Person]]: ...
 
-    def family(self, child_pin: str) -> tuple[Person | None, list[tuple[Link, Person]]]:
-        """`person(child_pin)` and `parents_of(child_pin)` at once (one question where
-        the adapter can ask it so: the registration asks both every time)."""
+    def family(self, child_pin: str, applicant_pin: str | None = None) -> "Kin":
+        """`person(child_pin)`, `parents_of(child_pin)` and, when an applicant is
+        named, `children_of(applicant_pin)` at once: one question where the adapter
+        can ask it so (the registration asks all three every time)."""
         ...
 
     def persons(self, pins: Iterable[str]) -> dict[str, Person]: ...
