@@ -132,15 +132,20 @@ def active_application(campaign, child_pin):
     ).first()
 
 
-def _applications_of_child(campaign, child_pin):
-    """R10 and R8 in one query: the child's active and cancelled applications."""
-    return db.session.execute(
-        select(Application.is_active, Application.status).where(
-            Application.campaign_id == campaign.id,
-            Application.child_pin == child_pin,
-            (Application.is_active.is_(True)) | (Application.status == "cancelled"),
-        )
-    ).all()
+def _facts(campaign, family, school):
+    """R10, R8 and R2 in one query: the child's active applications, its
+    cancellations, and whether a parent's address is in the school's microdistrict."""
+    child_applications = select(func.count(Application.id)).where(
+        Application.campaign_id == campaign.id, Application.child_pin == family.child.pin)
+    addresses = {person.address_id for _, person in family.parents if person.address_id}
+    return db.session.execute(select(
+        child_applications.where(Application.is_active.is_(True)).scalar_subquery().label("active"),
+        child_applications.where(Application.status == "cancelled").scalar_subquery().label("cancelled"),
+        select(MicrodistrictAddress.school_id).where(
+            MicrodistrictAddress.school_id == school.id,
+            MicrodistrictAddress.address_id.in_(addresses),
+        ).exists().label("in_catchment"),
+    )).one()
 
 
 def _check_representative(campaign, applicant, child_pin, document):
@@ -209,8 +214,8 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     family = family_of(applicant.pin, child_pin)
     check_eligibility(campaign, family)
     school = _school(school_code)
-    earlier = _applications_of_child(campaign, child_pin)
-    if any(row.is_active for row in earlier):
+    facts = _facts(campaign, family, school)
+    if facts.active:
         raise AdmissionError("already_registered")
     if family.as_representative:
         _check_representative(campaign, applicant, child_pin, document)
@@ -228,7 +233,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         category, over_quota = "twin", True
     elif category == "twin":
         raise AdmissionError("validation_error")
-    elif stage == 1 and school.id not in catchment_school_ids(family):
+    elif stage == 1 and not facts.in_catchment:
         raise AdmissionError("outside_microdistrict")
 
     taken = None
@@ -250,7 +255,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
         twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
     )
-    application.known_cancellations_used = sum(row.status == "cancelled" for row in earlier)
+    application.known_cancellations_used = facts.cancelled
     if document is not None:
         document.application_id = application.id
     if twin is not None and twin.twin_group is None:
