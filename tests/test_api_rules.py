@@ -134,6 +134,21 @@ def test_r10_one_active_application_per_child(sample, client):
     assert register(client, headers, person["child_pin"], person["school_code"], language).status_code == 201
     again = register(client, headers, person["child_pin"], person["school_code"], language)
     assert again.status_code == 409 and error_code(again) == "already_registered"
+    assert again.json["application"]["child_pin"] == person["child_pin"]  # the retry learns its place
+
+
+def test_r10_the_other_parent_is_refused_without_seeing_the_application(sample, client):
+    from portal.registry.local import LocalRegistry
+
+    person, headers = _parent(client, sample, "stage1_parent")
+    language = _first_language(person["school_code"])
+    assert register(client, headers, person["child_pin"], person["school_code"], language).status_code == 201
+    other = next(link.parent_pin for link, _ in LocalRegistry().parents_of(person["child_pin"])
+                 if link.parent_pin != person["parent_pin"])
+    db.session.remove()
+    again = register(client, sign_in(client, sample, other), person["child_pin"], person["school_code"], language)
+    assert again.status_code == 409 and error_code(again) == "already_registered"
+    assert "application" not in again.json
 
 
 def test_r8_three_cancellations_then_the_fourth_is_refused(sample, client):

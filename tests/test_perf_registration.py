@@ -94,7 +94,11 @@ def test_r10_a_double_click_takes_one_seat(double_click_app):
     statuses = sorted(status for status, _ in answers)
     assert statuses == [201, 409], answers
     refused = next(body for status, body in answers if status == 409)
+    admitted = next(body for status, body in answers if status == 201)
     assert refused["error"]["code"] == "already_registered"
+    # The second click learns the outcome and place of the first.
+    assert (refused["application"]["number"], refused["application"]["position"]) == (
+        admitted["number"], admitted["position"])
     db.session.remove()
     assert db.session.scalar(select(func.count(Application.id)).where(
         Application.child_pin == person["child_pin"])) == 1

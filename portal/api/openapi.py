@@ -41,7 +41,10 @@ SCHEMAS = {
                     "code": {"type": "string", "enum": ERROR_CODES},
                     "message": {"type": "string"},
                 },
-            }
+            },
+            # already_registered, to the parent who registered the child: the
+            # application they hold (a retry after a lost answer learns its place).
+            "application": _ref("Application"),
         },
     },
     "LanguageSeats": {

@@ -8,6 +8,7 @@ import logging
 
 from flask import current_app, g, jsonify, request
 from flask_babel import get_locale
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -50,8 +51,8 @@ STATUS = {
 }
 
 
-def error_response(error):
-    body = {"error": {"code": error.code, "message": error.message}}
+def error_response(error, **extra):
+    body = {"error": {"code": error.code, "message": error.message}, **extra}
     response = jsonify(body)
     response.status_code = STATUS[error.code]
     if error.code == "registry_unavailable":
@@ -185,15 +186,31 @@ def create_application():
     if upload is not None and upload.filename:
         kind = "teacher_proof" if category == "teacher" else "representative_act"
         document = store_document(upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind)
-    application = registration.register(
-        g.applicant, child_pin, school_code, language,
-        now=clock.now(), category=category, document=document,
-    )
+    try:
+        application = registration.register(
+            g.applicant, child_pin, school_code, language,
+            now=clock.now(), category=category, document=document,
+        )
+    except AdmissionError as error:
+        if error.code != "already_registered":
+            raise
+        return _already_registered(error, child_pin)
     # The answer is read before the commit: the commit expires every loaded
     # object, and reading them after it would cost a round trip each.
     body = serializers.application(application)
     db.session.commit()
     return jsonify(body), 201
+
+
+def _already_registered(error, child_pin):
+    """409 already_registered; when this parent holds the child's application
+    (a retry after a lost answer, a double click), the answer carries it, place
+    included, so the parent learns the outcome either way."""
+    db.session.rollback()
+    held = db.session.scalars(select(Application).where(
+        Application.applicant_id == g.applicant.id, Application.child_pin == child_pin,
+        Application.is_active.is_(True))).first()
+    return error_response(error, **({"application": serializers.application(held)} if held else {}))
 
 
 def _own(number):
