@@ -28,7 +28,7 @@ class Config:
     # The running campaign and the schools are kept per process this many seconds
     # (portal/admission/reference.py); staff changes reach other processes this late.
     REFERENCE_CACHE_SECONDS = int(_env("REFERENCE_CACHE_SECONDS", "10"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True} | (
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": _env("DB_POOL_PRE_PING", "1") == "1"} | (
         {"pool_size": int(_env("DB_POOL_SIZE")), "max_overflow": int(_env("DB_MAX_OVERFLOW", "0"))}
         if _env("DB_POOL_SIZE") else {}
     )
@@ -36,6 +36,10 @@ class Config:
     # 0: never send mail inside a web request, a relay process delivers (production
     # without Redis); with REDIS_URL the jobs deliver anyway.
     OUTBOX_DELIVER_INLINE = _env("OUTBOX_DELIVER_INLINE", "1") == "1"
+    # 1: after each commit the request hands its new messages to RQ (mail within
+    # seconds); 0: requests never touch Redis and the worker's sweep hands them over
+    # in batches every OUTBOX_SWEEP_SECONDS (opening day: docs/performance.md).
+    OUTBOX_HAND_OVER_AFTER_COMMIT = _env("OUTBOX_HAND_OVER_AFTER_COMMIT", "1") == "1"
     # Queue names and job ids start with it, so two deployments (or test runs)
     # can share one Redis without taking each other's jobs.
     RQ_NAMESPACE = _env("RQ_NAMESPACE", "mektep")

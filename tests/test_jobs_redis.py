@@ -114,6 +114,21 @@ def test_registrations_while_redis_is_down_lose_no_message(redis_app, smtp_inbox
     assert [(m.state, m.attempts) for m in _messages()] == [("sent", 1)] * 5
 
 
+def test_without_hand_over_after_commit_requests_leave_redis_alone_and_the_sweep_sends(redis_app, smtp_inbox):
+    app = redis_app
+    app.config["OUTBOX_HAND_OVER_AFTER_COMMIT"] = False  # opening day: requests never touch Redis
+    families = _race_families(app, 3)
+    numbers = [_register(family) for family in families]
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    assert [key for key in redis.scan_iter(match=f"*{app.config['RQ_NAMESPACE']}*")] == []
+    assert all(m.state == "pending" for m in _messages())
+    app.start_worker()  # sweeps at start and every OUTBOX_SWEEP_SECONDS
+    wait_for(lambda: len(smtp_inbox.messages) == 3, timeout=60, what="the three mails (the sweep)")
+    time.sleep(2)
+    assert sorted(n for n in numbers if any(n in m["Subject"] for m in smtp_inbox.messages)) == sorted(numbers)
+    assert [(m.state, m.attempts) for m in _messages()] == [("sent", 1)] * 3
+
+
 def test_a_worker_killed_mid_send_leads_to_a_retry_and_one_mail(redis_app, smtp_inbox):
     app = redis_app
     [family] = _race_families(app, 1)

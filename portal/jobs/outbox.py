@@ -7,7 +7,9 @@ retry it).
 
 - After a commit, the new ids are handed to RQ, one job per message with an id
   derived from the message id (a second hand-over of the same message is a
-  no-op). Without REDIS_URL the same `deliver` runs in-process.
+  no-op); with OUTBOX_HAND_OVER_AFTER_COMMIT=0 the sweep does it instead, so
+  a request never waits on Redis. Without REDIS_URL the same `deliver` runs
+  in-process.
 - `deliver` locks the row and checks its state before sending, so a message is
   sent once however many jobs carry it; a failed send is retried with backoff.
 - `sweep` (every OUTBOX_SWEEP_SECONDS on the worker, and at once when a
@@ -44,7 +46,9 @@ REDIS_RETRY_SECONDS = 10
 def relay(app, ids):
     """After a commit: hand the new messages to RQ, or deliver them in-process."""
     if queues.redis_url(app):
-        hand_over(ids, app=app)
+        if app.config.get("OUTBOX_HAND_OVER_AFTER_COMMIT", True):
+            hand_over(ids, app=app)
+        # else the worker's next sweep hands them over, in batches
     elif app.config.get("OUTBOX_DELIVER_INLINE", True):
         # The committing session cannot run SQL inside its own after_commit; a
         # session of its own also works the same in a request, a command or a test.
