@@ -13,12 +13,13 @@ def _env(name, default):
 
 
 bind = _env("GUNICORN_BIND", "127.0.0.1:8000")
-# A request is about 2-3 ms of Python and a few ms of waiting on PostgreSQL:
-# two processes per core keep the cores busy while one waits (measured against
-# 1x, 3x, gthread and more threads; see the docs).
-workers = int(_env("WEB_CONCURRENCY", str(2 * multiprocessing.cpu_count())))
+# A registration is ~10 ms of Python and a few ms of waiting on PostgreSQL. On
+# 2 cores, one process more than cores with 2 threads each measured best
+# (docs/performance.md, "Worker model": 3x2 114/s, 4x1 110/s, 4x4 97/s, 2x4 97/s):
+# more threads per process only wait for the GIL.
+workers = int(_env("WEB_CONCURRENCY", str(multiprocessing.cpu_count() + 1)))
 worker_class = _env("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(_env("GUNICORN_THREADS", "4"))
+threads = int(_env("GUNICORN_THREADS", "2"))
 # gthread keeps client connections open; a mobile client sends several calls in a row.
 keepalive = int(_env("GUNICORN_KEEPALIVE", "30"))
 worker_connections = int(_env("GUNICORN_WORKER_CONNECTIONS", "1000"))
