@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.admission import classes
+from portal.admission.errors import Refusal
 from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Application, ClassAssignment, ClassList, ClassSet
 
@@ -43,14 +44,8 @@ MESSAGES = {
 }
 
 
-class ClassListRefused(Exception):
-    def __init__(self, code, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self):
-        return str(MESSAGES[self.code]) % self.params if self.params else str(MESSAGES[self.code])
+class ClassListRefused(Refusal):
+    MESSAGES = MESSAGES
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -71,3 +71,19 @@ class AdmissionError(Exception):
             return text % self.params if self.params else text
         except (KeyError, TypeError):
             return text
+
+
+class Refusal(Exception):
+    """A staff-side rule's refusal: a code, and a translated message from the
+    subclass's MESSAGES with the refusal's parameters filled in."""
+
+    MESSAGES = {}
+
+    def __init__(self, code, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+    @property
+    def message(self):
+        text = str(self.MESSAGES[self.code])
+        return text % self.params if self.params else text

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.admission.calendar import quota_deadline
+from portal.admission.errors import Refusal
 from portal.extensions import db
 from portal.models import ClassSet, SchoolQuota, SeatPool
 from portal.models.quota import LANGUAGES, STATE_LANGUAGE
@@ -43,14 +44,8 @@ MESSAGES = {
 }
 
 
-class QuotaChangeRefused(Exception):
-    def __init__(self, code, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self):
-        return str(MESSAGES[self.code]) % self.params if self.params else str(MESSAGES[self.code])
+class QuotaChangeRefused(Refusal):
+    MESSAGES = MESSAGES
 
 
 def school_quota(campaign, school_id):
