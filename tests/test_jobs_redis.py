@@ -129,6 +129,18 @@ def test_without_hand_over_after_commit_requests_leave_redis_alone_and_the_sweep
     assert [(m.state, m.attempts) for m in _messages()] == [("sent", 1)] * 3
 
 
+def test_a_worker_without_fork_sends_each_message_once(redis_app, smtp_inbox):
+    app = redis_app
+    families = _race_families(app, 4)
+    app.start_worker("--no-fork")
+    numbers = [_register(family) for family in families]
+    wait_for(lambda: len(smtp_inbox.messages) == 4, timeout=60, what="the four mails")
+    time.sleep(3)  # longer than a lease and several sweeps: nothing is sent twice
+    assert sorted(n for n in numbers if any(n in m["Subject"] for m in smtp_inbox.messages)) == sorted(numbers)
+    assert len(smtp_inbox.messages) == 4
+    assert [(m.state, m.attempts) for m in _messages()] == [("sent", 1)] * 4
+
+
 def test_a_worker_killed_mid_send_leads_to_a_retry_and_one_mail(redis_app, smtp_inbox):
     app = redis_app
     [family] = _race_families(app, 1)

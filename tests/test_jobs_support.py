@@ -141,11 +141,11 @@ class WorkerProcess:
     """`flask --app wsgi worker` as a subprocess against the test's database,
     Redis namespace and SMTP server."""
 
-    def __init__(self, env, log_path):
+    def __init__(self, env, log_path, *args):
         self.log_path = log_path
         self.log = open(log_path, "ab")
         self.process = subprocess.Popen(
-            [FLASK, "--app", "wsgi", "worker", "--name", f"{env['RQ_NAMESPACE']}.{uuid.uuid4().hex[:6]}"],
+            [FLASK, "--app", "wsgi", "worker", "--name", f"{env['RQ_NAMESPACE']}.{uuid.uuid4().hex[:6]}", *args],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -202,8 +202,8 @@ def redis_app(app, database_url, smtp_inbox, tmp_path):
                FLASK_DEBUG="0")
     workers = []
 
-    def start_worker():
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log")
+    def start_worker(*args):
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log", *args)
         workers.append(worker)
         return worker
 

@@ -27,14 +27,16 @@ def deadlines_run():
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: namespace, host and process id).")
+@click.option("--fork/--no-fork", default=True, show_default=True,
+              help="A work horse process per job (RQ's default), or every job in this process (much faster).")
 @with_appcontext
-def worker(burst, name):
+def worker(burst, name, fork):
     """Run an RQ worker with its scheduler on REDIS_URL, inside the app context
     (without REDIS_URL: deliver the outbox and run the deadlines in this process)."""
     from portal.jobs.worker import run_in_process, run_worker
 
     if current_app.config.get("REDIS_URL"):
-        run_worker(burst=burst, name=name)
+        run_worker(burst=burst, name=name, fork=fork)
     else:
         click.echo(gettext("REDIS_URL is not set: working in this process."))
         run_in_process(burst=burst)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import SimpleWorker, Worker
 
 from portal import clock
 from portal.audit import acting_as
@@ -32,12 +32,7 @@ MAINTENANCE_SECONDS = 60
 WORKER_TTL = 75
 
 
-class MektepWorker(Worker):
-    def main_work_horse(self, job, queue):
-        for engine in db.engines.values():
-            engine.dispose(close=False)  # the parent's pooled connections are not the horse's
-        super().main_work_horse(job, queue)
-
+class _Maintenance:
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         try:
@@ -46,17 +41,32 @@ class MektepWorker(Worker):
             log.warning("worker: could not schedule the periodic jobs (%s)", type(error).__name__)
 
 
+class MektepWorker(_Maintenance, Worker):
+    def main_work_horse(self, job, queue):
+        for engine in db.engines.values():
+            engine.dispose(close=False)  # the parent's pooled connections are not the horse's
+        super().main_work_horse(job, queue)
+
+
+class MektepSimpleWorker(_Maintenance, SimpleWorker):
+    """Every job in the worker's own process: no fork per job, so a message costs
+    a few milliseconds instead of the ~60 ms of a fork (opening day drains its
+    mail tens of times faster: docs/performance.md). A job that kills the process
+    takes the worker with it; its message is handed over again by the sweep."""
+
+
 def worker_name(app):
     return f"{app.config['RQ_NAMESPACE']}.{socket.gethostname()}.{os.getpid()}"
 
 
-def run_worker(*, burst=False, name=None):
+def run_worker(*, burst=False, name=None, fork=True):
     """Work the periodic and notification queues with RQ's scheduler; returns
-    whether any job ran (burst mode ends when the queues are empty)."""
+    whether any job ran (burst mode ends when the queues are empty). `fork`:
+    a work horse per job (RQ's default), else every job in this process."""
     app = current_app._get_current_object()
     # Its own connection without the web side's short read timeout: RQ blocks on BLPOP.
     redis = Redis.from_url(app.config["REDIS_URL"])
-    worker = MektepWorker(
+    worker = (MektepWorker if fork else MektepSimpleWorker)(
         [queues.queue_name(key) for key in queues.QUEUES],
         connection=redis,
         name=name or worker_name(app),
