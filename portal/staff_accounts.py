@@ -19,7 +19,7 @@ from portal.models import ROLES, District, School, StaffUser, utcnow
 
 # Long enough for a person to open the mail in the next working week.
 ACTIVATION_VALID_FOR = timedelta(days=7)
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12  # ASVS 4.0 2.1.1; no composition rules (2.1.9)
 # Good enough to catch typing mistakes; the activation mail proves the address.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 

@@ -87,9 +87,10 @@ def test_users_create_without_a_password_prints_a_link_and_stores_only_the_token
         (["--email", "m@example.kg", "--role", "ministry", "--scope", "GB-LEN"], "Error"),
         (["--email", "not-an-address", "--role", "ministry"], "not-an-address"),
         (["--email", "m@example.kg", "--role", "ministry", "--password", "short"], "Error"),
+        (["--email", "m@example.kg", "--role", "ministry", "--password", "eleven char"], "12"),  # ASVS 2.1.1
     ],
     ids=["director-with-district-scope", "unknown-school", "commission-with-school-scope",
-         "ministry-with-scope", "bad-email", "short-password"],
+         "ministry-with-scope", "bad-email", "short-password", "eleven-characters"],
 )
 def test_users_create_refuses_a_user_that_does_not_fit(app, geography, args, named):
     result = create_user(app, *args)
@@ -107,12 +108,12 @@ def test_users_create_refuses_a_duplicate_email_whatever_its_case(app, geography
 
 
 def test_r13_users_create_is_audited_as_the_command_without_the_secret(app, geography):
-    result = create_user(app, "--email", "ministry@example.kg", "--role", "ministry", "--password", "s3cret-pass")
+    result = create_user(app, "--email", "ministry@example.kg", "--role", "ministry", "--password", "s3cret-passphrase")
     assert result.exit_code == 0, result.output
     (entry,) = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "staff_users")).all()
     assert (entry.action, entry.actor) == ("insert", "command:users create")
     assert entry.after["email"] == "ministry@example.kg"
-    assert "s3cret-pass" not in str(entry.after) and "argon2" not in str(entry.after)
+    assert "s3cret-passphrase" not in str(entry.after) and "argon2" not in str(entry.after)
 
 
 def test_verify_password_is_false_without_a_usable_hash(app):
