@@ -129,9 +129,13 @@ class ReportsView(ScopedPageView):
         title = self.title(campaign, report)
         data = tables.to_xlsx(report, title, days) if fmt == "xlsx" else tables.to_csv(report, title)
         place_code = getattr(report.place, "code", "KG")
+        # In the trail of the place exported, so its district (and school) see it too.
+        place = report.place
         audit.record("view", "report", entity_id=f"{report.level}:{place_code}",
                      note=f"export {fmt} {campaign.year}", after={"level": report.level, "place": place_code,
-                                                          "format": fmt, "rows": len(report.rows)})
+                                                          "format": fmt, "rows": len(report.rows)},
+                     district_id=place.id if isinstance(place, District) else getattr(place, "district_id", None),
+                     school_id=place.id if isinstance(place, School) else None)
         db.session.commit()
         filename = f"mektep-report-{campaign.year}-{report.level}-{place_code}.{fmt}"
         return Response(data, mimetype=FORMATS[fmt],

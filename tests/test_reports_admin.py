@@ -215,6 +215,12 @@ def test_the_xlsx_and_the_csv_hold_the_cells_of_the_screen(reports, role, query)
                                .order_by(AuditEntry.id.desc())).first()
     user = db.session.scalars(select(StaffUser).where(StaffUser.email == LOGINS[role])).one()
     assert entry.actor == f"staff:{user.id}" and entry.entity == "report" and entry.after["format"] == "csv"
+    # In the trail of the place exported: a district sees its own exports, a school its own.
+    if role == "district":
+        assert (entry.district_id, entry.school_id) == (user.district_id, None)
+    elif role == "director":
+        school = db.session.get(School, user.school_id)
+        assert (entry.district_id, entry.school_id) == (school.district_id, school.id)
 
 
 def test_an_unknown_export_format_is_not_found(reports):
