@@ -213,6 +213,23 @@ def test_retention_runs_once_and_a_rerun_changes_nothing(campaign_with_families,
     assert retention.run(now=PAST_RETENTION).campaigns == []
 
 
+def test_the_worker_runs_retention_daily_as_a_job(campaign_with_families, sample, monkeypatch):
+    from portal.jobs import schedule, tasks
+
+    retention_job = next(p for p in schedule.periodic_jobs(sample) if p.name == "retention")
+    assert schedule.next_slot(retention_job, datetime(2029, 1, 1, 12, tzinfo=timezone.utc)) == datetime(
+        2029, 1, 1, 21, 40, tzinfo=timezone.utc)  # 03:40 Bishkek
+    at(sample, PAST_RETENTION)
+    db.session.remove()
+    # No Redis here: the jobs' re-scheduling of themselves is tested on the real worker.
+    monkeypatch.setattr(schedule, "ensure_schedules", lambda *args, **kwargs: [])
+    assert tasks.retention()["campaigns"] == ["2026-2027"]
+    db.session.expire_all()
+    assert personal_data_left(campaign_with_families) == []
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "retention")).one()
+    assert entry.actor == "job:retention"
+
+
 def test_a_dry_run_prints_the_counts_and_changes_nothing(campaign_with_families, sample):
     at(sample, PAST_RETENTION)
     result = sample.test_cli_runner().invoke(args=["retention", "run", "--dry-run"])

@@ -41,6 +41,10 @@ def periodic_jobs(app=None):
         # "*/15 * * * *" UTC = every quarter hour, Bishkek too: extend the audit
         # trail's hash chain (portal/audit_chain.py) over settled entries.
         Periodic("audit-seal", tasks.seal_audit_trail, cron="*/15 * * * *", every=None),
+        # "40 21 * * *" UTC = 03:40 Bishkek, daily: personal data of campaigns past
+        # their retention period (portal/retention.py); a run with nothing due
+        # writes nothing.
+        Periodic("retention", tasks.retention, cron="40 21 * * *", every=None),
     )
 
 

@@ -44,6 +44,19 @@ def seal_audit_trail():
 
 
 @task("periodic")
+def retention():
+    """Personal data past each campaign's retention period, as `flask retention run` does."""
+    from portal.extensions import db
+    from portal.jobs.schedule import ensure_schedules
+    from portal.retention import run
+
+    ensure_schedules()
+    report = run(now=clock.now())
+    db.session.commit()
+    return report.as_dict()
+
+
+@task("periodic")
 def ping(token):
     """Proves a worker is alive and runs our code (CI and the operations view)."""
     return f"pong {token}"
