@@ -11,9 +11,9 @@ How it works (docs/rules.md, R15):
    class-set is filled to its seats and the rest is spread evenly on top.
 2. Twin groups (twins, triplets, quadruplets: two or more children of one
    `twin_group`) go first, largest first, each whole into a class-set with
-   room for it under its target (else under its seats, else the one furthest
-   below its target), preferring the one where its girls and boys upset the
-   balance least.
+   room for it under its target (else under its seats), preferring the one
+   where its girls and boys upset the balance least; where no class-set has
+   room, into the one it leaves least over its seats.
 3. The other children fill the class-sets up to their targets; how many girls
    go where is chosen greedily to bring every class-set's girls as close as
    possible to its share (size × girls ÷ children). For this separable convex
@@ -110,10 +110,13 @@ def distribute(children: Iterable[Child], class_sets: Iterable[ClassPlan]) -> di
     for members in units:
         n = len(members)
         n_girls = sum(1 for child in members if child.sex == GIRL)
-        candidates = ([i for i in range(k) if targets[i] - size[i] >= n]
-                      or [i for i in range(k) if seats[i] - size[i] >= n]
-                      or list(range(k)))
-        i = min(candidates, key=lambda i: (overshoot(i, n_girls, n - n_girls), size[i] - targets[i], i))
+        fitting = ([i for i in range(k) if targets[i] - size[i] >= n]
+                   or [i for i in range(k) if seats[i] - size[i] >= n])
+        if fitting:
+            i = min(fitting, key=lambda i: (overshoot(i, n_girls, n - n_girls), size[i] - targets[i], i))
+        else:
+            # No class-set has room for the whole group: the one it leaves least over its seats.
+            i = min(range(k), key=lambda i: (size[i] + n - seats[i], overshoot(i, n_girls, n - n_girls), i))
         for child in members:
             answer[child.id] = plans[i].id
         size[i] += n
