@@ -17,11 +17,10 @@ import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from portal.mail import message_id_for
 from tests.test_jobs_redis import _messages, _race_families, _register
-from tests.test_jobs_support import Inbox, free_port, redis_app, wait_for  # noqa: F401  (fixtures)
+from tests.test_jobs_support import Inbox, redis_app, serve, wait_for  # noqa: F401  (fixtures)
 
 
 class DataHoldInbox(Inbox):
@@ -32,6 +31,10 @@ class DataHoldInbox(Inbox):
         self.hold_data = threading.Event()
         self.data_held = threading.Event()
         self.connections = 0
+
+    def release(self):
+        super().release()
+        self.hold_data.clear()
 
     async def handle_DATA(self, server, session, envelope):
         answer = await super().handle_DATA(server, session, envelope)
@@ -44,13 +47,7 @@ class DataHoldInbox(Inbox):
 
 @pytest.fixture
 def smtp_inbox():
-    inbox = DataHoldInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    inbox.hold_data.clear()
-    controller.stop()
+    yield from serve(DataHoldInbox())
 
 
 def test_a_worker_killed_after_the_server_took_the_mail_retries_once_with_the_same_message_id(

@@ -63,6 +63,10 @@ class Inbox:
         self.hold = threading.Event()
         self.held = threading.Event()
 
+    def release(self):
+        """Let every held client go on (before the server stops)."""
+        self.hold.clear()
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.hold.is_set():
             self.held.set()
@@ -79,15 +83,19 @@ class Inbox:
         return [m for m in self.messages if m["To"] == recipient]
 
 
-@pytest.fixture
-def smtp_inbox():
-    inbox = Inbox()
+def serve(inbox):
+    """Serve `inbox` as an SMTP server on a free local port until the generator ends."""
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     inbox.port = controller.port
     yield inbox
-    inbox.hold.clear()
+    inbox.release()
     controller.stop()
+
+
+@pytest.fixture
+def smtp_inbox():
+    yield from serve(Inbox())
 
 
 class SmsGateway:
