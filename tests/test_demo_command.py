@@ -1,0 +1,138 @@
+"""The demo as a newcomer runs it: `flask --app wsgi demo` in a process of its own,
+on the embedded default (SQLite, no mail server, no Redis), driven over HTTP.
+
+The parent's sign-in code must be readable in what the command prints: that is the
+only way a person trying the demo can sign in as a parent.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.scenario import SCENARIO
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CODE_LINE = re.compile(r"\b(\d{6})\b")
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class DemoProcess:
+    """The demo command with its output collected line by line as it comes."""
+
+    def __init__(self, tmp_path):
+        self.port = _free_port()
+        env = {name: value for name, value in os.environ.items()
+               if name not in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT", "SMS_GATEWAY_URL")}
+        env["DATABASE_URL"] = "sqlite:///" + str(tmp_path / "demo.sqlite3")
+        env["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--port", str(self.port)],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def output(self):
+        return "".join(self.lines)
+
+    def wait_until_serving(self, seconds=120):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"the demo command ended with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(self.base + "/", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        pytest.fail(f"the demo did not serve within {seconds} s:\n{self.output()}")
+
+    def wait_for(self, pattern, after, seconds=15):
+        """The first match of `pattern` in the output printed after character `after`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output()[after:])
+            if match:
+                return match
+            time.sleep(0.1)
+        pytest.fail(f"{pattern!r} never appeared in the demo's output:\n{self.output()[after:]}")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture
+def demo(tmp_path):
+    process = DemoProcess(tmp_path)
+    try:
+        process.wait_until_serving()
+        yield process
+    finally:
+        process.stop()
+
+
+def test_demo_prints_the_parents_sign_in_code_and_the_parent_registers_with_it(demo):
+    parent = SCENARIO["stage1_parent"]
+    client = httpx.Client(base_url=demo.base, timeout=30)
+    assert "demo-director-2026" in demo.output()  # the staff logins are printed too
+
+    printed = len(demo.output())
+    email = "newcomer@example.kg"
+    started = client.post("/api/v1/auth/start", json={"pin": parent["parent_pin"], "email": email,
+                                                       **_id_document(parent)})
+    assert started.status_code == 202, started.text
+    # The message as a person reads it: the address, then the code in plain digits.
+    message = demo.wait_for(re.escape(email) + r"[\s\S]*?\b(\d{6})\b", printed)
+    code = message.group(1)
+
+    verified = client.post("/api/v1/auth/verify", json={"pin": parent["parent_pin"], "code": code})
+    assert verified.status_code == 200, verified.text
+    headers = {"Authorization": f"Bearer {verified.json()['token']}"}
+    children = client.get("/api/v1/me", headers=headers).json()["children"]
+    assert parent["child_pin"] in [child["pin"] for child in children]
+
+    registered = client.post("/api/v1/applications", headers=headers, json={
+        "child_pin": parent["child_pin"], "school_code": parent["school_code"], "language": "ky"})
+    assert registered.status_code == 201, registered.text
+    number = registered.json()["number"]
+    # And the registration's own mail reaches the output too.
+    demo.wait_for(re.escape(number), printed)
+
+
+def test_demo_code_is_not_printed_for_a_pin_the_registry_does_not_know(demo):
+    client = httpx.Client(base_url=demo.base, timeout=30)
+    printed = len(demo.output())
+    assert client.post("/api/v1/auth/start", json={"pin": "99999999999999",
+                                                   "email": "nobody@example.kg"}).status_code == 202
+    # A known PIN afterwards shows that the output is live, and is the only mail.
+    parent = SCENARIO["canceller"]
+    client.post("/api/v1/auth/start", json={"pin": parent["parent_pin"], "email": "known@example.kg",
+                                            **_id_document(parent)})
+    demo.wait_for(r"known@example\.kg", printed)
+    assert "nobody@example.kg" not in demo.output()[printed:]
+
+
+def _id_document(person):
+    return {"id_document": person["id_document"]} if person.get("id_document") else {}
