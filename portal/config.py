@@ -75,6 +75,17 @@ class Config:
     REGISTRY_BREAKER_RESET = float(_env("REGISTRY_BREAKER_RESET", "30"))  # seconds open
     REGISTRY_CACHE_TTL = float(_env("REGISTRY_CACHE_TTL", "60"))  # seconds a found person is kept; 0: off
     REGISTRY_CACHE_SIZE = int(_env("REGISTRY_CACHE_SIZE", "4096"))  # persons kept per worker
+    # Sign-in with the state identity "Түндүк" (OpenID Connect, portal/identity/,
+    # docs/security.md). Unset issuer or client id: parents sign in with a code only.
+    TUNDUK_OIDC_ISSUER = _env("TUNDUK_OIDC_ISSUER")  # e.g. https://id.tunduk.kg; discovery at {issuer}/.well-known/...
+    TUNDUK_OIDC_CLIENT_ID = _env("TUNDUK_OIDC_CLIENT_ID")  # the ID token's "aud"
+    TUNDUK_OIDC_CLIENT_SECRET = _env("TUNDUK_OIDC_CLIENT_SECRET")  # unset: a public client (PKCE only)
+    TUNDUK_OIDC_PIN_CLAIM = _env("TUNDUK_OIDC_PIN_CLAIM", "pin")  # the ID token's claim that holds the PIN
+    TUNDUK_OIDC_SCOPE = _env("TUNDUK_OIDC_SCOPE", "openid")  # asked at sign-in; add what the PIN claim needs
+    TUNDUK_OIDC_TIMEOUT = float(_env("TUNDUK_OIDC_TIMEOUT", "5"))  # seconds, each call to the provider
+    # Seconds the discovery document and the key set are kept per process (an
+    # unknown key id fetches the key set again at once).
+    TUNDUK_OIDC_CACHE_SECONDS = float(_env("TUNDUK_OIDC_CACHE_SECONDS", "3600"))
     TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
     # Where people reach the site; links in mail and commands start with it.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -119,6 +130,10 @@ class TestConfig(Config):
     TESTING = True
     # Tests deliver in-process; the tests of jobs (tests/test_jobs_*) set REDIS_URL.
     REDIS_URL = None
+    # No state identity unless a test sets one up (tests/fake_tunduk.py).
+    TUNDUK_OIDC_ISSUER = None
+    TUNDUK_OIDC_CLIENT_ID = None
+    TUNDUK_OIDC_CLIENT_SECRET = None
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False
     SERVER_NAME = None
