@@ -44,6 +44,7 @@ MESSAGES = {
     "school_not_available": _l("This school does not take part in electronic registration."),
     "not_found": _l("Not found."),
     "not_allowed": _l("This action is not allowed now."),
+    "not_configured": _l("Sign-in with Түндүк is not available on this service."),
     # Not refusals by the rules, but the API's answers when the service fails (portal/errors.py).
     "service_unavailable": _l(
         "The service is not answering right now and nothing was saved. "

@@ -6,6 +6,7 @@ ERROR_CODES = [
     "already_registered", "cancel_limit_reached", "representative_limit_reached",
     "document_required", "unauthorized", "rate_limited", "registry_unavailable",
     "school_not_available", "not_found", "not_allowed", "service_unavailable", "server_error",
+    "not_configured",
 ]
 LANGUAGES = ["ky", "ru", "uz", "tj", "en"]
 PIN = {"type": "string", "pattern": "^[0-9]{14}$"}
@@ -186,6 +187,22 @@ def document():
                 "responses": {**_ok(200, {"type": "object", "required": ["token"],
                                           "properties": {"token": {"type": "string"}}}),
                               **_errors(401, 422)},
+            }},
+            "/auth/tunduk": {"post": {
+                "summary": "Exchange an ID token of the state identity provider (Түндүк) for a bearer token",
+                "description": "The token must be signed by a key of the provider's key set (OpenID discovery "
+                               "of TUNDUK_OIDC_ISSUER, its jwks_uri), with `iss` the issuer, `aud` the client id "
+                               "(TUNDUK_OIDC_CLIENT_ID), not expired, and the parent's PIN in the claim named by "
+                               "TUNDUK_OIDC_PIN_CLAIM (default `pin`); the PIN must be in the registry. "
+                               "404 `not_configured` where no provider is configured; 401 `unauthorized` for a "
+                               "bad token; 503 when the provider or the registry cannot be asked now.",
+                "requestBody": {"required": True, "content": _json({
+                    "type": "object", "required": ["id_token"],
+                    "properties": {"id_token": {"type": "string", "minLength": 1,
+                                                "description": "a signed JWT (compact serialisation)"}}})},
+                "responses": {**_ok(200, {"type": "object", "required": ["token"],
+                                          "properties": {"token": {"type": "string"}}}),
+                              **_errors(401, 404, 422, 429, 503)},
             }},
             "/me": {"get": {
                 "summary": "The applicant and the children linked to them in the registry",

@@ -19,7 +19,9 @@ from portal.admission.errors import AdmissionError
 from portal.api import serializers
 from portal.api.openapi import document as openapi_document
 from portal.audit import set_request_actor
+from portal.errors import RETRY_AFTER_SECONDS
 from portal.extensions import db
+from portal.identity import IdentityRefused, IdentityUnavailable, get_state_identity
 from portal.models import LANGUAGES, Application
 from portal.registry import RegistryUnavailable, get_registry
 from portal.reports import open_statistics
@@ -46,6 +48,7 @@ STATUS = {
     "school_not_available": 422,
     "not_found": 404,
     "not_allowed": 409,
+    "not_configured": 404,  # POST /auth/tunduk where no state identity is configured
     "service_unavailable": 503,  # the database was lost mid-request: nothing saved
     "server_error": 500,
 }
@@ -58,6 +61,8 @@ def error_response(error, **extra):
     if error.code == "registry_unavailable":
         # Come back when the circuit breaker lets a probe through again.
         response.headers["Retry-After"] = str(int(current_app.config["REGISTRY_BREAKER_RESET"]))
+    elif error.code == "service_unavailable":
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -140,6 +145,25 @@ def auth_start():
 def auth_verify():
     body = _json_body()
     applicant = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
+    token = sign_in.issue_token(applicant, now=clock.now())
+    db.session.commit()
+    return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
+
+
+def auth_tunduk():
+    """An ID token from the state identity provider ("Түндүк"), obtained by the
+    parents' app itself, for a bearer token (data-formats.md)."""
+    identity = get_state_identity()
+    if identity is None:
+        raise AdmissionError("not_configured")
+    id_token = _text(_json_body(), "id_token")
+    try:
+        pin = identity.pin_from_id_token(id_token, now=clock.now())
+    except IdentityRefused:
+        raise AdmissionError("unauthorized") from None
+    except IdentityUnavailable:
+        raise AdmissionError("service_unavailable") from None  # nothing decided or saved
+    applicant = sign_in.sign_in_with_state_identity(pin, now=clock.now(), locale=_locale())
     token = sign_in.issue_token(applicant, now=clock.now())
     db.session.commit()
     return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
