@@ -19,7 +19,8 @@ from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-SIGN_IN_ENDPOINTS = ("api.auth_start", "api.auth_verify", "api.auth_tunduk", "public.sign_in", "public.sign_in_code")
+SIGN_IN_ENDPOINTS = ("api.auth_start", "api.auth_verify", "api.auth_tunduk", "public.sign_in", "public.sign_in_code",
+                     "public.sign_in_tunduk", "public.sign_in_tunduk_callback")
 REGISTER_ENDPOINTS = ("api.create_application", "api.cancel_application", "api.move_application")
 
 

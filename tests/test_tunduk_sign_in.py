@@ -1,11 +1,15 @@
 """Sign-in with Түндүк (the state identity, OpenID Connect) against a local fake
 provider that signs real RS256 tokens (tests/fake_tunduk.py): the API's
-`POST /api/v1/auth/tunduk`."""
+`POST /api/v1/auth/tunduk` and the sign-in page's code flow with PKCE."""
 import base64
 import hashlib
 import hmac
 import json
+import logging
+import re
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +17,8 @@ from hypothesis import strategies as st
 from portal.extensions import db
 from portal.models import Applicant, AuditEntry
 from tests.fake_tunduk import CLIENT_ID, NEXT_KEY, OTHER_KEY, expired, fake_tunduk, tunduk  # noqa: F401
+from tests.public_form import page
+from tests.test_public_sign_in import _session_cookie
 from tests.public_form import sign_in as sign_in_with_code
 from tests.scenario import SCENARIO, error_code
 
@@ -153,3 +159,213 @@ def test_api_any_text_as_an_id_token_is_refused_never_a_server_error(sample, tun
         return  # refused at the edge (validation_error), tests/test_bad_input_api.py
     response = client.post("/api/v1/auth/tunduk", json={"id_token": id_token})
     assert response.status_code in (401, 422), (id_token, response.status_code)
+
+
+# --- the sign-in page: the authorization code flow with PKCE -----------------------
+
+@pytest.fixture
+def english(client):
+    client.get("/lang/en")
+    return client
+
+
+def press_the_button(client, fake):
+    """GET /sign-in/tunduk: the redirect to the provider, and its query."""
+    response = client.get("/sign-in/tunduk")
+    assert response.status_code == 302 and response.location.startswith(fake.url + "/authorize?")
+    return response.location, {name: values[0] for name, values in parse_qs(urlsplit(response.location).query).items()}
+
+
+def at_the_provider(location):
+    """The parent's browser at the provider: its redirect back to us (path and query)."""
+    back = httpx.get(location, follow_redirects=False)
+    assert back.status_code == 302
+    parts = urlsplit(back.headers["location"])
+    assert parts.path == "/sign-in/tunduk/callback"
+    return f"{parts.path}?{parts.query}"
+
+
+def through_tunduk(client, fake, pin):
+    fake.person_pin = pin
+    location, _ = press_the_button(client, fake)
+    return client.get(at_the_provider(location))
+
+
+def test_the_button_comes_first_and_is_a_plain_link(sample, tunduk, english):
+    html = page(english.get("/sign-in"))
+    assert 'id="tunduk"' in html and "Sign in with Түндүк" in html
+    assert html.index('id="tunduk"') < html.index('name="pin"')
+    assert re.search(r'<a class="button start" id="tunduk" href="/sign-in/tunduk">', html)
+    assert "<script" not in html
+
+
+def test_the_round_trip_with_pkce_signs_the_parent_in(sample, tunduk, english):
+    tunduk.person_pin = PIN
+    location, query = press_the_button(english, tunduk)
+    assert query["response_type"] == "code" and query["client_id"] == CLIENT_ID
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert query["state"] and query["nonce"] and query["state"] != query["nonce"]
+    assert query["redirect_uri"] == "http://127.0.0.1:5000/sign-in/tunduk/callback"  # PUBLIC_BASE_URL
+    assert query["scope"] == "openid" and query["ui_locales"] == "en"
+    assert PIN not in location
+    response = english.get(at_the_provider(location))
+    assert response.status_code == 302 and response.location.endswith("/children")
+    [token_request] = tunduk.token_requests
+    assert token_request["pkce_ok"] and token_request["client_ok"]  # the fake checked the verifier's S256
+    assert token_request["form"]["redirect_uri"] == query["redirect_uri"]
+    children = page(english.get("/children"))
+    assert "Register this child" in children and "Sign out" in children
+    assert db.session.query(Applicant).filter_by(pin=PIN).one().email == ""
+
+
+def test_after_signing_in_the_parent_gets_the_page_asked_for(sample, tunduk, english):
+    assert english.get("/applications").location.endswith("/sign-in")
+    response = through_tunduk(english, tunduk, PIN)
+    assert response.status_code == 302 and response.location.endswith("/applications")
+
+
+def test_a_signed_in_parent_pressing_the_button_goes_to_the_children(sample, tunduk, english):
+    through_tunduk(english, tunduk, PIN)
+    assert english.get("/sign-in/tunduk").location.endswith("/children")
+
+
+def _came_back(client, response):
+    """The callback sent the parent to the sign-in page: that page, with its message."""
+    assert response.status_code == 302 and response.location.endswith("/sign-in"), response.status_code
+    again = client.get("/sign-in")
+    assert 'href="#tunduk"' in page(again)  # the summary points at the button
+    assert client.get("/children").status_code == 302, "not signed in"
+    return again
+
+
+@pytest.mark.parametrize(("claims", "why"), [
+    ({"aud": "another-client"}, "another audience"),
+    ({"iss": "https://id.example.org"}, "another issuer"),
+    ({"pin": None}, "no PIN claim"),
+    ({"nonce": "not-the-nonce-of-this-sign-in"}, "another nonce"),
+    ({"nonce": None}, "no nonce"),
+    ({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"}, "an at_hash of another access token"),
+    ("expired", "expired"),
+    ("forged", "a signature by another key"),
+])
+def test_a_bad_id_token_from_the_token_endpoint_is_refused_with_a_message(sample, tunduk, english, claims, why):
+    if claims == "expired":
+        claims = expired(tunduk)
+    elif claims == "forged":
+        tunduk.signing_key, claims = OTHER_KEY, {}
+    tunduk.claims = claims
+    again = _came_back(english, through_tunduk(english, tunduk, PIN))
+    assert again.status_code == 401 and "could not be completed" in page(again), why
+    assert tunduk.token_requests[-1]["pkce_ok"]
+    assert applicants() == 0
+
+
+def test_a_state_that_is_not_ours_is_refused_before_the_provider_is_asked(sample, tunduk, english):
+    tunduk.person_pin = PIN
+    location, _ = press_the_button(english, tunduk)
+    back = at_the_provider(location)
+    forged = re.sub(r"state=[^&]+", "state=forged", back)
+    again = _came_back(english, english.get(forged))
+    assert "could not be completed" in page(again)
+    assert tunduk.token_requests == []
+    # The request is used up: the right state no longer works either.
+    _came_back(english, english.get(back))
+    assert tunduk.token_requests == []
+
+
+def test_a_callback_without_a_request_of_this_browser_is_refused(sample, tunduk, english, client):
+    tunduk.person_pin = PIN
+    location, _ = press_the_button(english, tunduk)
+    back = at_the_provider(location)
+    other_browser = type(client)(client.application, client.response_wrapper, use_cookies=True)
+    response = other_browser.get(back)
+    assert response.location.endswith("/sign-in") and tunduk.token_requests == []
+
+
+def test_a_code_with_another_requests_verifier_is_refused_by_the_provider(sample, tunduk, english):
+    """PKCE: a code issued for the first request, brought back with the second
+    request's state, is exchanged with the second verifier, and the provider refuses."""
+    tunduk.person_pin = PIN
+    first, _ = press_the_button(english, tunduk)
+    first_back = at_the_provider(first)
+    _, second = press_the_button(english, tunduk)
+    replayed = re.sub(r"state=[^&]+", f"state={second['state']}", first_back)
+    again = _came_back(english, english.get(replayed))
+    assert "could not be completed" in page(again)
+    assert tunduk.token_requests[-1]["pkce_ok"] is False
+
+
+def test_a_request_older_than_ten_minutes_is_refused(sample, tunduk, english):
+    from datetime import timedelta
+
+    from tests.scenario import STAGE1, at
+
+    tunduk.person_pin = PIN
+    location, _ = press_the_button(english, tunduk)
+    back = at_the_provider(location)
+    at(sample, STAGE1 + timedelta(minutes=11))
+    _came_back(english, english.get(back))
+    assert tunduk.token_requests == []
+
+
+def test_the_parent_cancelling_at_the_provider_is_told_so_in_their_language(sample, tunduk, client):
+    tunduk.authorize_error = "access_denied"
+    seen = {}
+    for language in ("en", "ru", "ky"):
+        client.get(f"/lang/{language}")
+        again = _came_back(client, through_tunduk(client, tunduk, PIN))
+        assert again.status_code == 401
+        seen[language] = re.search(r'<a href="#tunduk">([^<]+)</a>', page(again)).group(1)
+    assert seen["en"].startswith("Signing in with Түндүк was cancelled")
+    assert len(set(seen.values())) == 3, seen
+    assert tunduk.token_requests == []
+
+
+def test_the_provider_refusing_is_told_and_the_code_form_still_works(sample, tunduk, english):
+    tunduk.authorize_error = "login_required"
+    again = _came_back(english, through_tunduk(english, tunduk, PIN))
+    assert "did not confirm who you are" in page(again)
+    assert 'name="pin"' in page(again)
+    # The message is shown once: the next visit is the plain page.
+    assert english.get("/sign-in").status_code == 200
+    sign_in_with_code(english, sample, PIN)
+
+
+def test_a_pin_not_in_the_registry_is_refused_with_its_own_message(sample, tunduk, english):
+    again = _came_back(english, through_tunduk(english, tunduk, NOT_IN_REGISTRY))
+    assert again.status_code == 401 and "not found in the population registry" in page(again)
+    assert applicants() == 0
+
+
+def test_a_provider_that_does_not_answer_is_a_503_page_with_a_message(sample, tunduk, english):
+    tunduk.down = True
+    response = english.get("/sign-in/tunduk")
+    assert response.status_code == 302 and response.location.endswith("/sign-in")
+    again = english.get("/sign-in")
+    assert again.status_code == 503 and "not answering right now" in page(again)
+    assert again.headers["Retry-After"]
+
+
+def test_not_configured_there_is_no_button_and_no_route(sample, english):
+    html = page(english.get("/sign-in"))
+    assert "Түндүк" not in html and 'id="tunduk"' not in html
+    assert english.get("/sign-in/tunduk").status_code == 404
+    assert english.get("/sign-in/tunduk/callback?code=x&state=y").status_code == 404
+
+
+def test_no_pin_in_the_flows_urls_cookies_or_logs(sample, tunduk, english, caplog):
+    caplog.set_level(logging.DEBUG)
+    tunduk.person_pin = PIN
+    location, _ = press_the_button(english, tunduk)
+    assert PIN not in json.dumps(_session_cookie(english))
+    back = at_the_provider(location)
+    response = english.get(back)
+    for url in (location, back, response.location):
+        assert PIN not in url
+    cookie = _session_cookie(english)
+    assert PIN not in json.dumps(cookie) and "tunduk_request" not in cookie, "the request is used up"
+    english.post("/sign-out")
+    tunduk.claims = {"aud": "another-client"}  # a refusal is logged too, without the PIN
+    english.get(at_the_provider(press_the_button(english, tunduk)[0]))
+    assert any("refused" in record.getMessage() for record in caplog.records)
+    assert not [record for record in caplog.records if PIN in record.getMessage()]

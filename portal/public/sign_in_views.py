@@ -1,13 +1,18 @@
 """Parents sign in with PIN and e-mail, then the one-time code (the same
-domain functions, and so the same limits, as the API)."""
-from flask import redirect, session, url_for
+domain functions, and so the same limits, as the API); or, first where it is
+configured, with Түндүк (portal/public/tunduk_views.py)."""
+from flask import redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forms.sign_in import CodeForm, SignInForm
 from portal import clock
 from portal.admission import sign_in as sign_in_rules
+from portal.admission.errors import AdmissionError
+from portal.errors import RETRY_AFTER_SECONDS
 from portal.extensions import db
+from portal.identity import get_state_identity
 from portal.models import SignInCode
 from portal.public.edge import (
     after_sign_in_target,
@@ -19,14 +24,50 @@ from portal.public.edge import (
     render_form,
     start_session,
 )
+from portal.public.tunduk_views import PROBLEM
+
+# What the sign-in page says when a sign-in with Түндүк came back without the
+# parent signed in (tunduk_views), and the status of that page.
+PROBLEMS = {
+    "tunduk_cancelled": (_l("Signing in with Түндүк was cancelled. You can try again, "
+                            "or sign in with a one-time code below."), 401),
+    "tunduk_refused": (_l("Түндүк did not confirm who you are. You can try again, "
+                          "or sign in with a one-time code below."), 401),
+    "tunduk_failed": (_l("Signing in with Түндүк could not be completed. Please try again, "
+                         "or sign in with a one-time code below."), 401),
+    "tunduk_unavailable": (_l("Түндүк is not answering right now. Please try again in a few minutes, "
+                              "or sign in with a one-time code below."), 503),
+    "tunduk_not_in_registry": (_l("Түндүк confirmed who you are, but your PIN was not found in the "
+                                  "population registry. Please contact your district education department."), 401),
+}
+
+
+def _sign_in_page(form, errors=(), error=None, **context):
+    return render_form("public/sign_in.html", error, form=form, errors=errors,
+                       tunduk=get_state_identity() is not None, **context)
+
+
+def _came_back_from_tunduk(form):
+    """The sign-in page after a sign-in with Түндүк that did not sign the parent in."""
+    problem = session.pop(PROBLEM, None)
+    if problem == "registry_unavailable":
+        return _sign_in_page(form, error=AdmissionError("registry_unavailable"), error_target="#tunduk")
+    message, status = PROBLEMS.get(problem, PROBLEMS["tunduk_failed"])
+    response = _sign_in_page(form, errors=[(str(message), "#tunduk")])
+    response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def sign_in():
     if current_applicant() is not None:
         return redirect(url_for("public.children"))
     form = SignInForm()
+    if request.method == "GET" and PROBLEM in session:
+        return _came_back_from_tunduk(form)
     if not form.validate_on_submit():
-        return render_form("public/sign_in.html", form=form, errors=form_errors(form, ("pin", "email")))
+        return _sign_in_page(form, errors=form_errors(form, ("pin", "email")))
     pin, email = form.pin.data, form.email.data
 
     def mail_a_code():
@@ -39,7 +80,7 @@ def sign_in():
     code_id, error = attempt(mail_a_code)
     if error is not None:
         # The form keeps what was typed (an outage loses nothing).
-        return render_form("public/sign_in.html", error, form=form, error_target="#pin")
+        return _sign_in_page(form, error=error, error_target="#pin")
     session["sign_in_code_id"] = code_id
     return redirect(url_for("public.sign_in_code"))
 
