@@ -346,6 +346,23 @@ def test_a_provider_that_does_not_answer_is_a_503_page_with_a_message(sample, tu
     assert again.headers["Retry-After"]
 
 
+def test_a_registry_outage_after_tunduk_says_try_again_on_the_page_and_503_on_the_api(sample, tunduk, english):
+    from portal.registry import get_registry
+    from tests.test_public_registration import _DownRegistry
+
+    registry = _DownRegistry(get_registry())
+    registry.down = True
+    sample.extensions["registry"] = registry
+    again = _came_back(english, through_tunduk(english, tunduk, PIN))
+    assert again.status_code == 503 and again.headers["Retry-After"]
+    assert "population registry is not answering" in page(again)
+    response = english.post("/api/v1/auth/tunduk", json={"id_token": tunduk.id_token(PIN)})
+    assert response.status_code == 503 and error_code(response) == "registry_unavailable"
+    assert applicants() == 0
+    registry.down = False
+    assert through_tunduk(english, tunduk, PIN).location.endswith("/children")
+
+
 def test_not_configured_there_is_no_button_and_no_route(sample, english):
     html = page(english.get("/sign-in"))
     assert "Түндүк" not in html and 'id="tunduk"' not in html
