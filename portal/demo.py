@@ -114,15 +114,17 @@ def _print_guide(echo, *, host, port, campaign, staff, scenario):
     echo(_("Each of the %(count)d staff users of the sample data signs in with the password of their role.",
            count=len(staff)))
     echo("")
-    echo(_("Parents (they sign in with their PIN and an e-mail address; without MAIL_SERVER the"
-           " one-time code is written to the log):"))
+    echo(_("Parents sign in at %(url)s with their PIN, the number of their identity document and any"
+           " e-mail address or mobile number. Without MAIL_SERVER (and SMS_GATEWAY_URL) the message with"
+           " the six-digit code is printed here, below.", url=f"{base}/sign-in"))
     rows = []
     for key, label in DEMO_PARENTS:
         person = scenario.get(key)
         if person:
             children = person.get("child_pins") or [person["child_pin"]]
-            rows.append([str(label), person["parent_pin"], ", ".join(children), person.get("school_code", "-")])
-    echo(_table([_("who"), _("parent PIN"), _("child PIN"), _("school")], rows))
+            rows.append([str(label), person["parent_pin"], person.get("parent_id_document") or "-",
+                         ", ".join(children), person.get("school_code", "-")])
+    echo(_table([_("who"), _("parent PIN"), _("document"), _("child PIN"), _("school")], rows))
     echo("")
 
 

@@ -44,6 +44,10 @@ MESSAGES = {
     "school_not_available": _l("This school does not take part in electronic registration."),
     "not_found": _l("Not found."),
     "not_allowed": _l("This action is not allowed now."),
+    "confirmation_required": _l(
+        "This application was made from another e-mail address or phone number. To protect it, we have "
+        "sent a code to %(contact)s: enter it to confirm."
+    ),
     # Not refusals by the rules, but the API's answers when the service fails (portal/errors.py).
     "service_unavailable": _l(
         "The service is not answering right now and nothing was saved. "

@@ -14,5 +14,7 @@ bp.add_url_rule("/applications", "create_application", views.create_application,
 bp.add_url_rule("/applications/<number>", "application", views.get_application, methods=["GET"])
 bp.add_url_rule("/applications/<number>/cancel", "cancel_application", views.cancel_application, methods=["POST"])
 bp.add_url_rule("/applications/<number>/move", "move_application", views.move_application, methods=["POST"])
+bp.add_url_rule("/contacts", "contacts", views.contacts, methods=["GET"])
+bp.add_url_rule("/contacts/<int:contact_id>", "remove_contact", views.remove_contact, methods=["DELETE"])
 bp.add_url_rule("/free-seats", "free_seats", views.free_seats, methods=["GET"])
 bp.register_error_handler(Exception, views.handle_error)

@@ -46,6 +46,7 @@ STATUS = {
     "school_not_available": 422,
     "not_found": 404,
     "not_allowed": 409,
+    "confirmation_required": 428,  # a code went to the contact the application was made from
     "service_unavailable": 503,  # the database was lost mid-request: nothing saved
     "server_error": 500,
 }
@@ -94,10 +95,10 @@ def requires_applicant(view):
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else None
-        applicant = sign_in.applicant_for_token(token, now=clock.now())
+        applicant, contact_id = sign_in.applicant_for_token(token, now=clock.now())
         if applicant is None:
             raise AdmissionError("unauthorized")
-        g.applicant = applicant
+        g.applicant, g.contact_id = applicant, contact_id
         set_request_actor(f"applicant:{applicant.id}")
         return view(*args, **kwargs)
 
@@ -132,15 +133,17 @@ def openapi():
 
 def auth_start():
     body = _json_body()
-    sign_in.start(_text(body, "pin"), _text(body, "email"), now=clock.now(), locale=_locale())
+    sign_in.start(_text(body, "pin"), email=_text(body, "email", required=False),
+                  phone=_text(body, "phone", required=False),
+                  id_document=_text(body, "id_document", required=False), now=clock.now(), locale=_locale())
     db.session.commit()
     return jsonify({"status": "code_sent_if_known"}), 202
 
 
 def auth_verify():
     body = _json_body()
-    applicant = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
-    token = sign_in.issue_token(applicant, now=clock.now())
+    applicant, contact = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
+    token = sign_in.issue_token(applicant, now=clock.now(), contact=contact)
     db.session.commit()
     return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
 
@@ -189,7 +192,7 @@ def create_application():
     try:
         application = registration.register(
             g.applicant, child_pin, school_code, language,
-            now=clock.now(), category=category, document=document,
+            now=clock.now(), category=category, document=document, contact_id=g.contact_id,
         )
     except AdmissionError as error:
         if error.code != "already_registered":
@@ -238,7 +241,12 @@ def get_application(number):
 
 @requires_applicant
 def cancel_application(number):
-    application = registration.cancel(g.applicant, number, now=clock.now())
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    application = registration.cancel(
+        g.applicant, number, now=clock.now(), contact_id=g.contact_id,
+        confirmation_code=_text(body, "confirmation_code", required=False), locale=_locale(),
+    )
     db.session.commit()
     return jsonify(serializers.application(application))
 
@@ -247,10 +255,24 @@ def cancel_application(number):
 def move_application(number):
     body = _json_body()
     moved = registration.move(
-        g.applicant, number, _text(body, "school_code"), _text(body, "language"), now=clock.now()
+        g.applicant, number, _text(body, "school_code"), _text(body, "language"), now=clock.now(),
+        contact_id=g.contact_id, confirmation_code=_text(body, "confirmation_code", required=False),
+        locale=_locale(),
     )
     db.session.commit()
     return jsonify(serializers.application(moved)), 201
+
+
+@requires_applicant
+def contacts():
+    return jsonify(serializers.contacts(g.applicant, g.contact_id))
+
+
+@requires_applicant
+def remove_contact(contact_id):
+    sign_in.remove_contact(g.applicant, contact_id, acting_contact_id=g.contact_id, now=clock.now())
+    db.session.commit()
+    return jsonify(serializers.contacts(g.applicant, g.contact_id))
 
 
 def free_seats():

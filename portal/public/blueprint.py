@@ -5,7 +5,7 @@ only in POST bodies, application numbers reveal nothing of others (DESIGN.md).
 """
 from flask import Blueprint
 
-from portal.public import application_views, register_views, sign_in_views, statistics_views, views
+from portal.public import application_views, contact_views, register_views, sign_in_views, statistics_views, views
 
 bp = Blueprint("public", __name__)
 GET_POST = ["GET", "POST"]
@@ -19,6 +19,7 @@ bp.add_url_rule("/statistics", "statistics", statistics_views.statistics)
 bp.add_url_rule("/sign-in", "sign_in", sign_in_views.sign_in, methods=GET_POST)
 bp.add_url_rule("/sign-in/code", "sign_in_code", sign_in_views.sign_in_code, methods=GET_POST)
 bp.add_url_rule("/sign-out", "sign_out", sign_in_views.sign_out, methods=["POST"])
+bp.add_url_rule("/contacts", "contacts", contact_views.contacts, methods=GET_POST)
 
 bp.add_url_rule("/children", "children", register_views.children)
 bp.add_url_rule("/register/child/<ref>", "begin", register_views.begin)

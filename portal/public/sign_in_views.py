@@ -1,8 +1,8 @@
-"""Parents sign in with PIN and e-mail, then the one-time code (the same
-domain functions, and so the same limits, as the API)."""
+"""Parents sign in with PIN, identity document number and an e-mail address or
+a mobile number, then the one-time code (the same domain functions, and so the
+same limits, as the API)."""
 from flask import redirect, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from forms.sign_in import CodeForm, SignInForm
 from portal import clock
@@ -26,15 +26,13 @@ def sign_in():
         return redirect(url_for("public.children"))
     form = SignInForm()
     if not form.validate_on_submit():
-        return render_form("public/sign_in.html", form=form, errors=form_errors(form, ("pin", "email")))
-    pin, email = form.pin.data, form.email.data
+        return render_form("public/sign_in.html", form=form,
+                           errors=form_errors(form, ("pin", "id_document", "contact")))
 
     def mail_a_code():
-        sign_in_rules.start(pin, email, now=clock.now(), locale=locale())
         # The session remembers the code's row, not the PIN: no PIN in the cookie.
-        return db.session.scalar(
-            select(SignInCode.id).where(SignInCode.pin == pin).order_by(SignInCode.id.desc()).limit(1)
-        )
+        return sign_in_rules.start(form.pin.data, id_document=form.id_document.data, now=clock.now(),
+                                   locale=locale(), **form.contact_fields())
 
     code_id, error = attempt(mail_a_code)
     if error is not None:
@@ -53,16 +51,16 @@ def sign_in_code():
     if not form.validate_on_submit():
         return render_form("public/sign_in_code.html", form=form, errors=form_errors(form, ("code",)))
     pin = pending.pin
-    applicant, error = attempt(
+    signed, error = attempt(
         lambda: sign_in_rules.verify(pin, form.code.data, now=clock.now(), locale=locale())
     )
     if error is None:
         target = after_sign_in_target()
-        start_session(applicant)
+        start_session(*signed)
         return redirect(target)
     if error.code == "unauthorized":
         form.code.errors.append(
-            _("The code is not right or has expired. Check the latest e-mail from us, or ask for a new code.")
+            _("The code is not right or has expired. Check the latest message from us, or ask for a new code.")
         )
         return render_form("public/sign_in_code.html", form=form, errors=form_errors(form, ("code",)))
     return render_form("public/sign_in_code.html", error, form=form, error_target="#code")
