@@ -202,3 +202,21 @@ def test_without_redis_the_worker_command_delivers_in_its_own_process(app):
     assert result.exit_code == 0, result.output
     assert len(app.extensions["sent_mail"]) == 1
     assert db.session.scalars(select(OutboxMessage.state)).all() == ["sent"]
+
+
+def test_the_embedded_default_runs_the_periodic_jobs_in_process_when_due(sample):
+    """No Redis: `run_due_jobs` (the demo's background thread) does what the
+    worker's schedule does: the deadlines and the audit seal when their slot has
+    come, nothing before."""
+    from portal.jobs.worker import run_due_jobs
+    from portal.models import SchoolQuota
+
+    now = datetime.now(timezone.utc)
+    due = {}
+    assert run_due_jobs(sample, due, now) == []  # the first call only sets the slots
+    assert set(due) == {"deadlines", "audit-seal", "retention"} and min(due.values()) > now
+    at(sample, datetime(2026, 4, 2, 10, 0, tzinfo=timezone.utc))  # after the quota deadline
+    due["deadlines"] = due["audit-seal"] = now - timedelta(seconds=1)
+    assert sorted(run_due_jobs(sample, due, now)) == ["audit-seal", "deadlines"]
+    assert "draft" not in set(db.session.scalars(select(SchoolQuota.state)))
+    assert due["deadlines"] > now  # and the next slot is set
