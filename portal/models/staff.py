@@ -43,6 +43,9 @@ class StaffUser(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(2), default="ky")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Raised at sign-out, a new password and disabling: every session holding an
+    # older value has ended (`get_id`, `portal.staff_accounts.end_sessions`).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     district: Mapped[Optional[District]] = relationship()
     school: Mapped[Optional[School]] = relationship()
