@@ -54,5 +54,10 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self):  # Flask-Login: a disabled or never-activated user cannot sign in
         return self.is_enabled and self.password_hash is not None
 
+    def get_id(self):
+        # Flask-Login keeps this in the session (and would in a remember cookie):
+        # Flask-Login's "alternative token", so that raising the version ends them.
+        return f"{self.id}:{self.session_version or 0}"
+
     def __str__(self):
         return self.email
