@@ -6,16 +6,20 @@ of that session, a bearer token), ends the session the ordinary way, and
 replays it on a page and on a state-changing request."""
 import re
 
+import pytest
 from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEntry
+from portal.models import Applicant, AuditEntry
 from portal.staff_accounts import verify_password
-from tests.public_form import page
+from tests.public_form import mailed_code, page
+from tests.scenario import SCENARIO, register
+from tests.scenario import sign_in as api_sign_in
 from tests.test_admin_fixtures import PASSWORD, STAFF, portal, staff  # noqa: F401
 
 DIRECTOR = STAFF["director_a"]
+PARENT = SCENARIO["stage1_parent"]
 NEW_PASSWORD = "another secret 2026"
 
 
@@ -31,7 +35,8 @@ def session_cookie(client):
 
 
 def replaying(app, cookie):
-    """A client of somebody else who holds a copy of the cookie."""
+    """A client of somebody else who holds a copy of the cookie (a new one for
+    each request: the copy does not learn what the answers set)."""
     client = app.test_client()
     client.set_cookie("session", cookie)
     return client
@@ -68,11 +73,10 @@ def test_a_staff_cookie_replayed_after_sign_out_is_signed_out(portal):
     cookie = session_cookie(client)
     assert client.post("/admin/logout", data={"csrf_token": token}).status_code == 302
 
-    thief = replaying(portal, cookie)
-    assert signed_out(thief.get("/admin/"), "/admin/login")
-    assert signed_out(thief.get("/admin/application/"), "/admin/login")
+    assert signed_out(replaying(portal, cookie).get("/admin/"), "/admin/login")
+    assert signed_out(replaying(portal, cookie).get("/admin/application/"), "/admin/login")
     # A state-changing POST with the CSRF token of that session: refused, nothing changed.
-    assert signed_out(change_password(thief, token), "/admin/login")
+    assert signed_out(change_password(replaying(portal, cookie), token), "/admin/login")
     db.session.expire_all()
     assert verify_password(staff(DIRECTOR), PASSWORD)
 
@@ -163,3 +167,69 @@ def test_a_session_of_the_old_format_is_signed_out(portal):
     with client.session_transaction() as cookie_session:
         cookie_session["_user_id"] = str(staff(DIRECTOR).id)
     assert signed_out(client.get("/admin/"), "/admin/login")
+
+
+# --- parents on the public site ---------------------------------------------------------------
+@pytest.fixture
+def english(client):
+    client.get("/lang/en")
+    return client
+
+
+def parent_sign_in(client, app, pin=PARENT["parent_pin"]):
+    token = csrf_token(client.get("/sign-in"))
+    response = client.post("/sign-in", data={"pin": pin, "email": "p@example.kg", "csrf_token": token})
+    assert response.status_code == 302, page(response)[:2000]
+    response = client.post("/sign-in/code", data={"code": mailed_code(app), "csrf_token": token})
+    assert response.status_code == 302, page(response)[:2000]
+
+
+def registered_application(client, app):
+    headers = api_sign_in(client, app, PARENT["parent_pin"])
+    response = register(client, headers, PARENT["child_pin"], PARENT["school_code"], _language())
+    assert response.status_code == 201, response.json
+    return response.json["number"], headers
+
+
+def _language():
+    from tests.public_form import first_language
+
+    return first_language(PARENT["school_code"])
+
+
+def _status(number):
+    from portal.models import Application
+
+    db.session.expire_all()
+    return db.session.scalars(select(Application.status).where(Application.number == number)).one()
+
+
+def test_a_parents_cookie_replayed_after_sign_out_is_signed_out(sample, english):
+    number, _headers = registered_application(english, sample)
+    sample.config["WTF_CSRF_ENABLED"] = True
+    parent_sign_in(english, sample)
+    token = csrf_token(english.get(f"/applications/{number}/cancel"))
+    cookie = session_cookie(english)
+    assert english.post("/sign-out", data={"csrf_token": token}).status_code == 302
+
+    assert signed_out(replaying(sample, cookie).get("/children"), "/sign-in")
+    assert signed_out(replaying(sample, cookie).get(f"/applications/{number}"), "/sign-in")
+    # Cancelling with the CSRF token of that session: refused, the application is still there.
+    thief = replaying(sample, cookie)
+    assert signed_out(thief.post(f"/applications/{number}/cancel", data={"csrf_token": token}), "/sign-in")
+    assert _status(number) == "registered"
+    applicant = db.session.scalars(select(Applicant).where(Applicant.pin == PARENT["parent_pin"])).one()
+    entry = version_updates("applicants", applicant.id)[-1]
+    assert entry.actor == f"applicant:{applicant.id}" and set(entry.after) == {"session_version"}
+    # Signing in again works, and the new session may cancel.
+    parent_sign_in(english, sample)
+    token = csrf_token(english.get(f"/applications/{number}/cancel"))
+    assert english.post(f"/applications/{number}/cancel", data={"csrf_token": token}).status_code == 302
+    assert _status(number) == "cancelled"
+
+
+def test_a_parents_web_sign_out_leaves_the_apps_token_alone(sample, english):
+    number, headers = registered_application(english, sample)
+    parent_sign_in(english, sample)
+    english.post("/sign-out")
+    assert english.get(f"/api/v1/applications/{number}", headers=headers).status_code == 200

@@ -6,6 +6,11 @@ Personal data stays out of URLs and cookies: the session cookie holds the
 applicant's id, the id of a pending sign-in code and a draft made of school
 codes and opaque child references; a child is named in a URL by an HMAC of its
 PIN that only this server can tie back to it.
+
+The cookie also holds a copy of the applicant's session version: sign-out
+raises the version (`portal.admission.sign_out`), so a copy of the cookie kept
+from before signs nobody in. It is checked on the applicant's row, which every
+signed-in page loads anyway.
 """
 import functools
 import hashlib
@@ -42,10 +47,13 @@ def start_session(applicant):
     session.clear()
     session.update(kept)
     session["applicant_id"] = applicant.id
+    session["applicant_version"] = applicant.session_version
     session["signed_in_at"] = clock.now().timestamp()
 
 
 def end_session():
+    """Forget the signed-in parent in this cookie (sign-out also ends it on the
+    server: `portal.admission.sign_out.end_web_sessions`)."""
     kept = {key: session[key] for key in SESSION_KEYS_KEPT_ON_SIGN_IN if key in session}
     session.clear()
     session.update(kept)
@@ -60,7 +68,11 @@ def current_applicant():
     if clock.now() - started > timedelta(hours=sign_in.TOKEN_HOURS):
         end_session()
         return None
-    return db.session.get(Applicant, applicant_id)
+    applicant = db.session.get(Applicant, applicant_id)
+    if applicant is None or applicant.session_version != session.get("applicant_version"):
+        end_session()  # ended on the server: signed out here or everywhere
+        return None
+    return applicant
 
 
 def signed_in(view):

@@ -7,6 +7,8 @@ from sqlalchemy import select
 from forms.sign_in import CodeForm, SignInForm
 from portal import clock
 from portal.admission import sign_in as sign_in_rules
+from portal.admission import sign_out as sign_out_rules
+from portal.audit import set_request_actor
 from portal.extensions import db
 from portal.models import SignInCode
 from portal.public.edge import (
@@ -69,5 +71,11 @@ def sign_in_code():
 
 
 def sign_out():
+    """End the parent's form sessions on the server (every copy of this cookie,
+    and the parent's other browsers), then forget this one."""
+    applicant = current_applicant()
+    if applicant is not None:
+        set_request_actor(f"applicant:{applicant.id}")
+        attempt(lambda: sign_out_rules.end_web_sessions(applicant))
     end_session()
     return redirect(url_for("public.start"))
