@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.models import Applicant, AuditEntry
 from portal.staff_accounts import verify_password
 from tests.public_form import mailed_code, page
-from tests.scenario import SCENARIO, register
+from tests.scenario import SCENARIO, error_code, register
 from tests.scenario import sign_in as api_sign_in
 from tests.test_admin_fixtures import PASSWORD, STAFF, portal, staff  # noqa: F401
 
@@ -56,6 +56,11 @@ def staff_sign_in(client, email=DIRECTOR, password=PASSWORD):
 def change_password(client, token, current=PASSWORD, new=NEW_PASSWORD):
     return client.post("/admin/account", data={"current": current, "password": new, "confirm": new,
                                                 "csrf_token": token})
+
+
+def token_revocations():
+    return db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "command", AuditEntry.entity == "api_tokens").order_by(AuditEntry.id)).all()
 
 
 def version_updates(entity, entity_id):
@@ -233,3 +238,57 @@ def test_a_parents_web_sign_out_leaves_the_apps_token_alone(sample, english):
     parent_sign_in(english, sample)
     english.post("/sign-out")
     assert english.get(f"/api/v1/applications/{number}", headers=headers).status_code == 200
+
+
+# --- parents' API tokens --------------------------------------------------------------------------
+def test_sign_out_revokes_the_token_used_and_only_that_one(sample, client):
+    first = api_sign_in(client, sample, PARENT["parent_pin"])
+    second = api_sign_in(client, sample, PARENT["parent_pin"])
+    response = client.post("/api/v1/auth/sign-out", headers=first)
+    assert response.status_code == 200 and response.json == {"status": "signed_out", "tokens_revoked": 1}
+    for path in ("/api/v1/me", "/api/v1/applications"):
+        refused = client.get(path, headers=first)
+        assert refused.status_code == 401 and error_code(refused) == "unauthorized"
+    refused = client.post("/api/v1/applications", headers=first, json={
+        "child_pin": PARENT["child_pin"], "school_code": PARENT["school_code"], "language": _language()})
+    assert refused.status_code == 401 and error_code(refused) == "unauthorized"
+    assert client.post("/api/v1/auth/sign-out", headers=first).status_code == 401  # spent already
+    assert client.get("/api/v1/me", headers=second).status_code == 200
+    applicant = db.session.scalars(select(Applicant).where(Applicant.pin == PARENT["parent_pin"])).one()
+    [entry] = token_revocations()
+    assert entry.actor == f"applicant:{applicant.id}" and entry.note == "sign_out"
+    assert len(entry.after["ids"]) == 1
+    assert not version_updates("applicants", applicant.id)  # the web sessions go on
+
+
+def test_sign_out_everywhere_revokes_every_token_and_ends_the_web_sessions(sample, client):
+    first = api_sign_in(client, sample, PARENT["parent_pin"])
+    second = api_sign_in(client, sample, PARENT["parent_pin"])
+    other_family = api_sign_in(client, sample, SCENARIO["canceller"]["parent_pin"])
+    browser = sample.test_client()
+    parent_sign_in(browser, sample)
+    assert browser.get("/children").status_code == 200
+    cookie = session_cookie(browser)
+
+    response = client.post("/api/v1/auth/sign-out-everywhere", headers=second)
+    assert response.status_code == 200 and response.json == {"status": "signed_out", "tokens_revoked": 2}
+    for headers in (first, second):
+        refused = client.get("/api/v1/me", headers=headers)
+        assert refused.status_code == 401 and error_code(refused) == "unauthorized"
+    assert signed_out(browser.get("/children"), "/sign-in")
+    assert signed_out(replaying(sample, cookie).get("/children"), "/sign-in")
+    assert client.get("/api/v1/me", headers=other_family).status_code == 200
+    applicant = db.session.scalars(select(Applicant).where(Applicant.pin == PARENT["parent_pin"])).one()
+    [entry] = token_revocations()
+    assert entry.actor == f"applicant:{applicant.id}" and entry.note == "sign_out_everywhere"
+    assert len(entry.after["ids"]) == 2
+    assert version_updates("applicants", applicant.id)[-1].actor == f"applicant:{applicant.id}"
+    # A new sign-in gets a working token.
+    assert client.get("/api/v1/me", headers=api_sign_in(client, sample, PARENT["parent_pin"])).status_code == 200
+
+
+def test_sign_out_needs_a_valid_token(sample, client):
+    for path in ("/api/v1/auth/sign-out", "/api/v1/auth/sign-out-everywhere"):
+        for headers in ({}, {"Authorization": "Bearer nonsense"}):
+            response = client.post(path, headers=headers)
+            assert response.status_code == 401 and error_code(response) == "unauthorized"
