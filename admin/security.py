@@ -21,7 +21,8 @@ import secrets
 from datetime import timedelta
 
 import pyotp
-from flask import current_app, session
+from flask import current_app, flash, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -175,8 +176,9 @@ def sign_out():
 def check_session(now):
     """Called before every admin request: end a stale session; name the actor."""
     if not current_user.is_authenticated:
-        if "_user_id" in session or "staff_since" in session:
-            end_session()  # ended on the server (sign-out, new password, disabled): drop the rest
+        if "_user_id" in session:  # ended on the server (sign-out, new password, disabled)
+            end_session()
+            flash(_("You have been signed out. Please sign in again."), "info")
         return
     since, seen = session.get("staff_since", 0), session.get("staff_seen", 0)
     stale = (

@@ -73,9 +73,10 @@ class StaffUserView(ScopedModelView):
         db.session.commit()
         return len(users)
 
-    @action("disable", _l("Disable"), _l("Disable the selected accounts? They can no longer sign in."))
+    @action("disable", _l("Disable"), _l("Disable the selected accounts? They can no longer sign in, "
+                                         "and their open sessions end at once."))
     def action_disable(self, ids):
-        # Their open sessions end too, for good: enabling again does not revive them.
+        # For good: enabling again does not revive those sessions.
         flash(_("Accounts disabled: %(num)d.", num=self._set(ids, disable)), "success")
 
     @action("enable", _l("Enable"))

@@ -84,6 +84,9 @@ def test_a_staff_cookie_replayed_after_sign_out_is_signed_out(portal):
     assert signed_out(change_password(replaying(portal, cookie), token), "/admin/login")
     db.session.expire_all()
     assert verify_password(staff(DIRECTOR), PASSWORD)
+    # The sign-in page says why (in Kyrgyz, the portal's default).
+    told = page(replaying(portal, cookie).get("/admin/", follow_redirects=True))
+    assert "Сиз системадан чыгарылдыңыз. Кайрадан кириңиз." in told
 
 
 def test_a_staff_sign_out_with_a_replayed_cookie_ends_nothing_new_and_a_new_sign_in_works(portal):
@@ -216,6 +219,7 @@ def test_a_parents_cookie_replayed_after_sign_out_is_signed_out(sample, english)
     token = csrf_token(english.get(f"/applications/{number}/cancel"))
     cookie = session_cookie(english)
     assert english.post("/sign-out", data={"csrf_token": token}).status_code == 302
+    assert "You have signed out." in page(english.get("/"))
 
     assert signed_out(replaying(sample, cookie).get("/children"), "/sign-in")
     assert signed_out(replaying(sample, cookie).get(f"/applications/{number}"), "/sign-in")
@@ -223,6 +227,7 @@ def test_a_parents_cookie_replayed_after_sign_out_is_signed_out(sample, english)
     thief = replaying(sample, cookie)
     assert signed_out(thief.post(f"/applications/{number}/cancel", data={"csrf_token": token}), "/sign-in")
     assert _status(number) == "registered"
+    assert "You have been signed out. Please sign in again." in page(thief.get("/sign-in"))
     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == PARENT["parent_pin"])).one()
     entry = version_updates("applicants", applicant.id)[-1]
     assert entry.actor == f"applicant:{applicant.id}" and set(entry.after) == {"session_version"}

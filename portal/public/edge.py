@@ -17,8 +17,20 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
 
-from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from portal import clock
 from portal.admission import sign_in
@@ -70,7 +82,8 @@ def current_applicant():
         return None
     applicant = db.session.get(Applicant, applicant_id)
     if applicant is None or applicant.session_version != session.get("applicant_version"):
-        end_session()  # ended on the server: signed out here or everywhere
+        end_session()  # ended on the server: signed out here, or everywhere from the app
+        flash(_("You have been signed out. Please sign in again."))
         return None
     return applicant
 

@@ -1,6 +1,6 @@
 """Parents sign in with PIN and e-mail, then the one-time code (the same
 domain functions, and so the same limits, as the API)."""
-from flask import redirect, session, url_for
+from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -78,4 +78,5 @@ def sign_out():
         set_request_actor(f"applicant:{applicant.id}")
         attempt(lambda: sign_out_rules.end_web_sessions(applicant))
     end_session()
+    flash(_("You have signed out."))
     return redirect(url_for("public.start"))
