@@ -17,18 +17,7 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    g,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
