@@ -152,6 +152,15 @@ SCHEMAS = {
                          "description": "PDF, JPEG or PNG, at most 5 MB (checked by content)"},
         },
     },
+    "SignedOut": {
+        "type": "object",
+        "required": ["status", "tokens_revoked"],
+        "properties": {
+            "status": {"type": "string", "enum": ["signed_out"]},
+            "tokens_revoked": {"type": "integer", "minimum": 0,
+                               "description": "how many tokens this call ended"},
+        },
+    },
     "Me": {
         "type": "object",
         "required": ["applicant", "children"],
@@ -211,6 +220,21 @@ def document():
                 "responses": {**_ok(200, {"type": "object", "required": ["token"],
                                           "properties": {"token": {"type": "string"}}}),
                               **_errors(401, 422)},
+            }},
+            "/auth/sign-out": {"post": {
+                "summary": "Sign out: the token of this call ends at once",
+                "description": "Later calls with it answer 401 `unauthorized`. The applicant's other "
+                               "tokens and their sessions on the public site go on.",
+                "security": BEARER,
+                "responses": {**_ok(200, _ref("SignedOut")), **_errors(401)},
+            }},
+            "/auth/sign-out-everywhere": {"post": {
+                "summary": "Sign out everywhere: every token of the applicant ends, and their "
+                           "sessions on the public site",
+                "description": "For a lost phone or a shared computer. Later calls with any of the "
+                               "tokens answer 401 `unauthorized`; signing in again gives a new token.",
+                "security": BEARER,
+                "responses": {**_ok(200, _ref("SignedOut")), **_errors(401)},
             }},
             "/me": {"get": {
                 "summary": "The applicant and the children linked to them in the registry",

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock
-from portal.admission import registration, schools as school_choice, sign_in
+from portal.admission import registration, schools as school_choice, sign_in, sign_out
 from portal.admission.documents import store_document
 from portal.admission.errors import AdmissionError
 from portal.api import serializers
@@ -98,7 +98,7 @@ def requires_applicant(view):
         applicant, contact_id = sign_in.applicant_for_token(token, now=clock.now())
         if applicant is None:
             raise AdmissionError("unauthorized")
-        g.applicant, g.contact_id = applicant, contact_id
+        g.applicant, g.contact_id, g.api_token = applicant, contact_id, token
         set_request_actor(f"applicant:{applicant.id}")
         return view(*args, **kwargs)
 
@@ -146,6 +146,22 @@ def auth_verify():
     token = sign_in.issue_token(applicant, now=clock.now(), contact=contact)
     db.session.commit()
     return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
+
+
+@requires_applicant
+def auth_sign_out():
+    """The token of this call ends; the applicant's other devices stay signed in."""
+    ended = sign_out.revoke_token(g.applicant, g.api_token, now=clock.now())
+    db.session.commit()
+    return jsonify({"status": "signed_out", "tokens_revoked": ended})
+
+
+@requires_applicant
+def auth_sign_out_everywhere():
+    """Every token of the applicant ends, and their sessions on the public site."""
+    ended = sign_out.sign_out_everywhere(g.applicant, now=clock.now())
+    db.session.commit()
+    return jsonify({"status": "signed_out", "tokens_revoked": ended})
 
 
 @requires_applicant

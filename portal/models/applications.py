@@ -41,6 +41,9 @@ class Applicant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by `flask retention run`: the PIN and contacts are gone.
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Raised at sign-out (and sign-out everywhere): every form session holding an
+    # older value has ended (`portal.public.edge.current_applicant`).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     contacts: Mapped[list["ApplicantContact"]] = relationship(
         back_populates="applicant", order_by="ApplicantContact.id"

@@ -6,14 +6,20 @@ Personal data stays out of URLs and cookies: the session cookie holds the
 applicant's id, the id of a pending sign-in code and a draft made of school
 codes and opaque child references; a child is named in a URL by an HMAC of its
 PIN that only this server can tie back to it.
+
+The cookie also holds a copy of the applicant's session version: sign-out
+raises the version (`portal.admission.sign_out`), so a copy of the cookie kept
+from before signs nobody in. It is checked on the applicant's row, which every
+signed-in page loads anyway.
 """
 import functools
 import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
 
-from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from portal import clock
 from portal.admission import sign_in
@@ -44,10 +50,13 @@ def start_session(applicant, contact=None):
     session.update(kept)
     session["applicant_id"] = applicant.id
     session["contact_id"] = contact.id if contact is not None else None
+    session["applicant_version"] = applicant.session_version
     session["signed_in_at"] = clock.now().timestamp()
 
 
 def end_session():
+    """Forget the signed-in parent in this cookie (sign-out also ends it on the
+    server: `portal.admission.sign_out.end_web_sessions`)."""
     kept = {key: session[key] for key in SESSION_KEYS_KEPT_ON_SIGN_IN if key in session}
     session.clear()
     session.update(kept)
@@ -64,9 +73,12 @@ def current_applicant():
         end_session()
         return None
     applicant = db.session.get(Applicant, applicant_id)
+    if applicant is None or applicant.session_version != session.get("applicant_version"):
+        end_session()  # ended on the server: signed out here, or everywhere from the app
+        flash(_("You have been signed out. Please sign in again."))
+        return None
     contact_id = session["contact_id"]
-    if applicant is not None and contact_id is not None and contact_id not in {
-            contact.id for contact in applicant.active_contacts}:
+    if contact_id is not None and contact_id not in {contact.id for contact in applicant.active_contacts}:
         end_session()  # the contact it came through was removed
         return None
     return applicant

@@ -1,12 +1,14 @@
 """Parents sign in with PIN, identity document number and an e-mail address or
 a mobile number, then the one-time code (the same domain functions, and so the
 same limits, as the API)."""
-from flask import redirect, session, url_for
+from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
 
 from forms.sign_in import CodeForm, SignInForm
 from portal import clock
 from portal.admission import sign_in as sign_in_rules
+from portal.admission import sign_out as sign_out_rules
+from portal.audit import set_request_actor
 from portal.extensions import db
 from portal.models import SignInCode
 from portal.public.edge import (
@@ -67,5 +69,12 @@ def sign_in_code():
 
 
 def sign_out():
+    """End the parent's form sessions on the server (every copy of this cookie,
+    and the parent's other browsers), then forget this one."""
+    applicant = current_applicant()
+    if applicant is not None:
+        set_request_actor(f"applicant:{applicant.id}")
+        attempt(lambda: sign_out_rules.end_web_sessions(applicant))
     end_session()
+    flash(_("You have signed out."))
     return redirect(url_for("public.start"))
