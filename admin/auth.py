@@ -74,7 +74,8 @@ def login():
 @bp.route("/logout", methods=("POST",))
 def logout():
     ConfirmForm()  # the CSRF check is CSRFProtect's, before this runs
-    security.end_session()
+    security.sign_out()
+    db.session.commit()
     flash(_("You have signed out."), "info")
     return redirect(url_for("admin_auth.login"))
 

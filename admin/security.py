@@ -9,27 +9,36 @@ and the session's life. The pages that use these live in `admin.auth`.
 - A password link (activation, or reset by mail) is a random token of which
   only the SHA-256 is stored, in the user's activation columns; it works once.
 - A session ends after STAFF_SESSION_IDLE_MINUTES without a request, after
-  STAFF_SESSION_MAX_HOURS in all, and at once when the password changes.
+  STAFF_SESSION_MAX_HOURS in all, and on the server at sign-out, when the
+  password changes and when the account is disabled: the session names the
+  user by "id:version" and those raise the version, so a copy of the cookie
+  kept from before signs nobody in (`portal.staff_accounts.end_sessions`).
 - TOTP (RFC 6238) is required for the roles in REQUIRE_TOTP_FOR_ROLES and
   optional for everyone else; a code is accepted once (not at or before the
   time step of the last sign-in).
 """
-import hashlib
 import secrets
 from datetime import timedelta
 
 import pyotp
-from flask import current_app, session
+from flask import current_app, flash, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
 from portal import audit, clock
 from portal.extensions import db
 from portal.models import StaffUser
-from portal.staff_accounts import activation_token_hash, hash_password, set_password, verify_password
+from portal.staff_accounts import (
+    activation_token_hash,
+    end_sessions,
+    hash_password,
+    set_password,
+    user_for_session,
+    verify_password,
+)
 
-SESSION_KEYS = ("staff_since", "staff_seen", "staff_password", "staff_pending", "staff_pending_at",
-                "totp_setup")
+SESSION_KEYS = ("staff_since", "staff_seen", "staff_pending", "staff_pending_at", "totp_setup")
 PENDING_MINUTES = 5  # between the password and the second factor
 TOTP_STEP = 30  # seconds; RFC 6238's default, what authenticator apps use
 _dummy_hash = None
@@ -117,11 +126,6 @@ def totp_uri(user, secret):
 
 
 # --- the session -------------------------------------------------------------------------
-def _password_mark(user):
-    # Changes whenever the password does, so that older sessions end with it.
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
 def _clear_staff_keys():
     for key in SESSION_KEYS:
         session.pop(key, None)
@@ -130,16 +134,16 @@ def _clear_staff_keys():
 def remember_pending(user, now):
     """The password was right; the second factor is still to come."""
     _clear_staff_keys()
-    session["staff_pending"] = user.id
+    session["staff_pending"] = user.get_id()  # with the version: a new password ends this step too
     session["staff_pending_at"] = now.timestamp()
 
 
 def pending_user(now):
-    user_id, since = session.get("staff_pending"), session.get("staff_pending_at", 0)
-    if user_id is None or now.timestamp() - since > PENDING_MINUTES * 60:
+    session_id, since = session.get("staff_pending"), session.get("staff_pending_at", 0)
+    if session_id is None or now.timestamp() - since > PENDING_MINUTES * 60:
         return None
-    user = db.session.get(StaffUser, user_id)
-    return user if user is not None and user.is_active and not is_locked(user, now) else None
+    user = user_for_session(session_id)
+    return user if user is not None and not is_locked(user, now) else None
 
 
 def start_session(user, now):
@@ -147,7 +151,6 @@ def start_session(user, now):
     _clear_staff_keys()
     login_user(user)
     session["staff_since"] = session["staff_seen"] = now.timestamp()
-    session["staff_password"] = _password_mark(user)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     audit.set_request_actor(f"staff:{user.id}", user.id)
     audit.record("sign_in", "staff_users", entity_id=str(user.id))
@@ -155,19 +158,32 @@ def start_session(user, now):
 
 
 def end_session():
+    """Forget this session in this cookie (an expired one; sign-out is `sign_out`)."""
     logout_user()
     _clear_staff_keys()
+
+
+def sign_out():
+    """End this session on the server: the user's version is raised, so every copy
+    of this cookie (and any other session of the user) is signed out. The trail
+    records it as the update of the user's session version. The caller commits."""
+    if current_user.is_authenticated:
+        end_sessions(current_user._get_current_object())
+        db.session.flush()
+    end_session()
 
 
 def check_session(now):
     """Called before every admin request: end a stale session; name the actor."""
     if not current_user.is_authenticated:
+        if "_user_id" in session:  # ended on the server (sign-out, new password, disabled)
+            end_session()
+            flash(_("You have been signed out. Please sign in again."), "info")
         return
     since, seen = session.get("staff_since", 0), session.get("staff_seen", 0)
     stale = (
         now.timestamp() - seen > _config("STAFF_SESSION_IDLE_MINUTES") * 60
         or now.timestamp() - since > _config("STAFF_SESSION_MAX_HOURS") * 3600
-        or session.get("staff_password") != _password_mark(current_user)
         or (current_user.role in _config("REQUIRE_TOTP_FOR_ROLES") and not current_user.totp_secret)
     )
     if stale:

@@ -20,7 +20,7 @@ from admin.scoping import OutOfScope, ScopedModelView
 from admin.spreadsheets import TableError, read_table, rows_with_header, xlsx_response
 from portal.extensions import db
 from portal.models import StaffUser
-from portal.staff_accounts import StaffAccountError, create_staff_user
+from portal.staff_accounts import StaffAccountError, create_staff_user, disable
 
 # Who provisions whom. Ministry users are created on the command line only.
 PROVISIONS = {"ministry": ("district", "commission", "director"), "district": ("director",)}
@@ -63,17 +63,21 @@ class StaffUserView(ScopedModelView):
         allowed = PROVISIONS.get(self.scope.role, ())
         return [user for user in self.rows_for_ids(ids) if user.role in allowed and user.id != self.staff_id]
 
-    def _set(self, ids, **values):
+    def _set(self, ids, change=None, **values):
         users = self.manageable(ids)
         for user in users:
             for name, value in values.items():
                 setattr(user, name, value)
+            if change is not None:
+                change(user)
         db.session.commit()
         return len(users)
 
-    @action("disable", _l("Disable"), _l("Disable the selected accounts? They can no longer sign in."))
+    @action("disable", _l("Disable"), _l("Disable the selected accounts? They can no longer sign in, "
+                                         "and their open sessions end at once."))
     def action_disable(self, ids):
-        flash(_("Accounts disabled: %(num)d.", num=self._set(ids, is_enabled=False)), "success")
+        # For good: enabling again does not revive those sessions.
+        flash(_("Accounts disabled: %(num)d.", num=self._set(ids, disable)), "success")
 
     @action("enable", _l("Enable"))
     def action_enable(self, ids):

@@ -93,15 +93,19 @@ def sign_in_directly(url, parents):
     now = datetime.now(timezone.utc)
     tokens = {pin: secrets.token_urlsafe(32) for pin in parents}
     with psycopg.connect(plain(url)) as conn:
-        with conn.cursor().copy("COPY applicants (pin, email, locale, created_at) FROM STDIN") as copy:
+        with conn.cursor().copy("COPY applicants (pin, locale, created_at) FROM STDIN") as copy:
             for pin in tokens:
-                copy.write_row((pin, f"{pin}@example.kg", "ky", now))
+                copy.write_row((pin, "ky", now))
+        conn.execute("""INSERT INTO applicant_contacts (applicant_id, channel, address, bound_at)
+                        SELECT id, 'email', pin || '@example.kg', created_at FROM applicants
+                        WHERE pin = ANY(%s)""", (list(tokens),))
         conn.execute("CREATE TEMP TABLE t (pin text, token_hash text)")
         with conn.cursor().copy("COPY t FROM STDIN") as copy:
             for pin, token in tokens.items():
                 copy.write_row((pin, hashlib.sha256(token.encode()).hexdigest()))
-        conn.execute("""INSERT INTO api_tokens (token_hash, applicant_id, created_at, expires_at)
-                        SELECT t.token_hash, a.id, %s, %s FROM t JOIN applicants a ON a.pin = t.pin""",
+        conn.execute("""INSERT INTO api_tokens (token_hash, applicant_id, contact_id, created_at, expires_at)
+                        SELECT t.token_hash, a.id, c.id, %s, %s FROM t JOIN applicants a ON a.pin = t.pin
+                        JOIN applicant_contacts c ON c.applicant_id = a.id""",
                      (now, now + timedelta(hours=24)))
     return tokens
 

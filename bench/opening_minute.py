@@ -52,7 +52,7 @@ def build(app, families, seats):
 
     from portal.extensions import db
     from portal.importer import import_folder
-    from portal.models import Applicant, RegistryLink, RegistryPerson, School, SeatPool
+    from portal.models import Applicant, ApplicantContact, RegistryLink, RegistryPerson, School, SeatPool
 
     upgrade()
     import_folder(os.path.join(REPO, "portal", "sample_data"), echo=lambda *a, **k: None)
@@ -67,10 +67,14 @@ def build(app, families, seats):
         persons.append(dict(pin=child, last_name="Бенчмарков", first_name="Бала", patronymic="", sex="F",
                             birth_date=date(2019, 6, 1), address_id="A0000001", has_documents=True))
         links.append(dict(parent_pin=parent, child_pin=child, relation="father"))
-        applicants.append(dict(pin=parent, email=f"{parent}@example.kg", locale="ky"))
+        applicants.append(dict(pin=parent, locale="ky"))
     db.session.execute(insert(RegistryPerson), persons)
     db.session.execute(insert(RegistryLink), links)
     db.session.execute(insert(Applicant), applicants)
+    ids = dict(db.session.execute(select(Applicant.pin, Applicant.id)).all())
+    db.session.execute(insert(ApplicantContact), [
+        dict(applicant_id=ids[row["pin"]], channel="email", address=f"{row['pin']}@example.kg")
+        for row in applicants])
     db.session.commit()
 
 

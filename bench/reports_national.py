@@ -57,9 +57,9 @@ def add_applications(app, count, seed=2026):
         raw = db.engine.raw_connection()
         try:
             cursor = raw.driver_connection.cursor()
-            with cursor.copy("COPY applicants (id, pin, email, locale, created_at) FROM STDIN") as copy:
+            with cursor.copy("COPY applicants (id, pin, locale, created_at) FROM STDIN") as copy:
                 for i in range(1, 5001):
-                    copy.write_row((i, f"9{i:013d}", f"p{i}@example.kg", "ky", campaign.stage1_opens))
+                    copy.write_row((i, f"9{i:013d}", "ky", campaign.stage1_opens))
             columns = ("id, number, campaign_id, applicant_id, school_id, language, stage, category, over_quota, "
                        "status, is_active, queue_no, as_representative, child_pin, child_last_name, "
                        "child_first_name, child_patronymic, child_sex, child_birth_date, created_at, updated_at")

@@ -1,18 +1,38 @@
 """What a parent does with an application after submitting it: cancel (with a
 confirmation step), move in stage 2, appeal to the district."""
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from forms.base import BaseForm
 from portal.admission.appeals import MAX_APPEAL_CHARS
 
 
-class CancelForm(BaseForm):
+def _digits_only(value):
+    return "".join(ch for ch in value if ch not in " -\u00a0").strip() if value else value
+
+
+class ConfirmedChangeForm(BaseForm):
+    """A cancel or a move. From another contact than the one the application was
+    made from, the page asks for the code sent to that contact (trust)."""
+
+    confirmation_code = StringField(
+        _l("The code we sent to the contact the application was made from"),
+        description=_l("Six digits."),
+        filters=[_digits_only],
+        validators=[Optional(), Regexp(r"^[0-9]{6}$", message=_l("The code has six digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
+
+    def code(self):
+        return self.confirmation_code.data or None
+
+
+class CancelForm(ConfirmedChangeForm):
     submit = SubmitField(_l("Yes, cancel the application"))
 
 
-class MoveForm(BaseForm):
+class MoveForm(ConfirmedChangeForm):
     submit = SubmitField(_l("Yes, move the application"))
 
 

@@ -63,11 +63,12 @@ def register_extensions(app):
     mail.init_app(app)
 
     @login_manager.user_loader
-    def load_staff_user(user_id):
-        from portal.models import StaffUser
+    def load_staff_user(session_id):
+        # "id:version": a session ended by sign-out, a new password or disabling
+        # names an old version and signs nobody in (portal.staff_accounts).
+        from portal.staff_accounts import user_for_session
 
-        user = db.session.get(StaffUser, int(user_id))
-        return user if user is not None and user.is_active else None
+        return user_for_session(session_id)
 
 
 @event.listens_for(Engine, "connect")

@@ -16,8 +16,12 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
+from portal import clock
 from portal.audit import acting_as
 from portal.extensions import db
+from portal.jobs import queues
+from portal.jobs.deadlines import run_deadlines
+from portal.jobs.worker import start_in_process
 from portal.models import ROLES, Campaign, StaffUser, utcnow
 from portal.staff_accounts import hash_password
 
@@ -50,13 +54,24 @@ def run_demo(*, host, port, serve, echo):
         staff = _read_csv("staff.csv")
         _give_demo_passwords(staff)
         db.session.commit()
+        # The demo's dates moved: what is due by them is done now (the quota
+        # deadline, three working days before stage 1, has passed: drafts are
+        # confirmed automatically, §19), as the schedule would have done.
+        deadlines = run_deadlines(clock.now())
     echo(report.summary())
+    if deadlines.changed:
+        for line in deadlines.lines():
+            echo(line)
     scenario = json.loads((SAMPLE_DIR / "scenario.json").read_text(encoding="utf-8"))
     _print_guide(echo, host=host, port=port, campaign=campaign, staff=staff, scenario=scenario)
     db.session.remove()  # the server's requests open their own sessions
     if serve:
+        app = current_app._get_current_object()
+        if not queues.redis_url(app):
+            # The embedded default has no worker: the schedule runs in this process.
+            start_in_process(app)
         # app.run() refuses to start under the `flask` command; run_simple is what it calls.
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        run_simple(host, port, app, threaded=True)
 
 
 def open_stage_one_now(campaign, now=None):
@@ -114,15 +129,17 @@ def _print_guide(echo, *, host, port, campaign, staff, scenario):
     echo(_("Each of the %(count)d staff users of the sample data signs in with the password of their role.",
            count=len(staff)))
     echo("")
-    echo(_("Parents (they sign in with their PIN and an e-mail address; without MAIL_SERVER the"
-           " one-time code is written to the log):"))
+    echo(_("Parents sign in at %(url)s with their PIN, the number of their identity document and any"
+           " e-mail address or mobile number. Without MAIL_SERVER (and SMS_GATEWAY_URL) the message with"
+           " the six-digit code is printed here, below.", url=f"{base}/sign-in"))
     rows = []
     for key, label in DEMO_PARENTS:
         person = scenario.get(key)
         if person:
             children = person.get("child_pins") or [person["child_pin"]]
-            rows.append([str(label), person["parent_pin"], ", ".join(children), person.get("school_code", "-")])
-    echo(_table([_("who"), _("parent PIN"), _("child PIN"), _("school")], rows))
+            rows.append([str(label), person["parent_pin"], person.get("parent_id_document") or "-",
+                         ", ".join(children), person.get("school_code", "-")])
+    echo(_table([_("who"), _("parent PIN"), _("document"), _("child PIN"), _("school")], rows))
     echo("")
 
 

@@ -12,13 +12,14 @@ import logging
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, insert
+from sqlalchemy import JSON, String, cast, event, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.models import OutboxMessage, utcnow
+from portal.models import ApplicantContact, OutboxMessage, utcnow
+from portal.models.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 # Context values that are secrets: kept only until the message is sent.
@@ -63,22 +64,57 @@ def _application_context(application):
     }
 
 
+def _contact_key(key, contact_id):
+    # The contact's id, not its address: keys outlive retention's erasure of addresses.
+    return f"{key}:c{contact_id}"
+
+
+def notify_contacts(contacts, template, *, locale, key, context):
+    """One message per contact, each by its own channel (e-mail or SMS), in the
+    applicant's language; `key` is made unique per contact."""
+    if any(contact.id is None for contact in contacts):
+        db.session.flush()
+    return [
+        enqueue(template=template, recipient=contact.address, locale=locale, context=context,
+                key=_contact_key(key, contact.id), channel=contact.channel)
+        for contact in contacts
+    ]
+
+
 def notify_applicant(applicant, template, application, *, previous=None, extra=None):
-    """Tell an applicant about an application: by e-mail, and by SMS when the
-    applicant gave a phone number. `previous` is the application a move left."""
+    """Tell an applicant about an application, at every contact bound to them
+    (trust: a change is never told only to whoever made it). `previous` is the
+    application a move left.
+
+    One INSERT ... SELECT over the applicant's active contacts: a registration
+    pays one statement for its notice however many contacts there are."""
     context = _application_context(application)
     if previous is not None:
         before = _application_context(previous)
         context.update({f"previous_{name}": value for name, value in before.items()})
     context.update(extra or {})
+    if "contacts" in applicant.__dict__:  # already loaded: no need to ask the database
+        return notify_contacts(applicant.active_contacts, template, locale=applicant.locale, context=context,
+                               key=f"{template}:{application.number}:{application.status}")
+    db.session.flush()
+    now = utcnow()
+    table, contacts = OutboxMessage.__table__, ApplicantContact.__table__
     key = f"{template}:{application.number}:{application.status}"
-    ids = []
-    if applicant.email:
-        ids.append(enqueue(template=template, recipient=applicant.email, locale=applicant.locale,
-                           context=context, key=key))
-    if applicant.phone:
-        ids.append(enqueue(template=template, recipient=applicant.phone, locale=applicant.locale,
-                           context=context, key=f"{key}:sms", channel="sms"))
+    rows = select(
+        (literal(key + ":c") + cast(contacts.c.id, String)).label("idempotency_key"),
+        contacts.c.channel, contacts.c.address,
+        literal(applicant.locale or "ky"), literal(template), literal(context, JSON),
+        literal("pending"), literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime),
+    ).where(contacts.c.applicant_id == applicant.id, contacts.c.removed_at.is_(None))
+    columns = ["idempotency_key", "channel", "recipient", "locale", "template", "context", "state", "attempts",
+               "next_attempt_at", "created_at"]
+    dialect = db.session.get_bind().dialect.name
+    statement = (_INSERTS[dialect](table) if dialect in _INSERTS else insert(table)).from_select(columns, rows)
+    if dialect in _INSERTS:
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    ids = list(db.session.execute(statement.returning(table.c.id)).scalars())
+    if ids:
+        db.session.info.setdefault("outbox_ids", []).extend(ids)
     return ids
 
 

@@ -39,6 +39,7 @@ from portal.models import (
     ApiToken,
     Appeal,
     Applicant,
+    ApplicantContact,
     Application,
     ApplicationEvent,
     AuditEntry,
@@ -93,7 +94,7 @@ class Report:
 
 COUNTED = (
     "applications", "application_event_notes", "commission_decisions", "appeals", "documents",
-    "document_files", "applicants", "sign_in_codes", "api_tokens", "outbox_messages",
+    "document_files", "applicants", "applicant_contacts", "sign_in_codes", "api_tokens", "outbox_messages",
     "audit_payloads_erased", "audit_payloads_not_erasable",
 )
 
@@ -238,7 +239,7 @@ def _erase_applicants(done, newest_end, now, report, erased, *, dry_run):
             or_(applicants.c.id.in_(took_part), applicants.c.created_at < newest_end),
         ).order_by(applicants.c.id)
     )
-    documents = Document.__table__
+    documents, contacts = Document.__table__, ApplicantContact.__table__
     for chunk in _chunks(applicant_ids):
         pins = select(applicants.c.pin).where(applicants.c.id.in_(chunk))
         # Uploads never attached to an application (a form left half-way).
@@ -247,17 +248,22 @@ def _erase_applicants(done, newest_end, now, report, erased, *, dry_run):
         _erase_documents(loose, report, erased, dry_run=dry_run)
         report.add("api_tokens", db.session.execute(
             delete(ApiToken.__table__).where(ApiToken.__table__.c.applicant_id.in_(chunk))).rowcount)
-        contacts = db.session.execute(
-            select(applicants.c.pin, applicants.c.email, applicants.c.phone).where(applicants.c.id.in_(chunk))
+        bound = db.session.execute(
+            select(contacts.c.id, contacts.c.address).where(contacts.c.applicant_id.in_(chunk))
         ).all()
         _erase_messages_and_codes(
-            pins={row.pin for row in contacts},
-            addresses={value for row in contacts for value in (row.email, row.phone) if value},
+            pins=set(db.session.scalars(pins)),
+            addresses={row.address for row in bound},
             report=report,
         )
+        # The applications stay (statistics); which contact made them goes with the contacts.
+        db.session.execute(update(applications).where(applications.c.applicant_id.in_(chunk)).values(contact_id=None))
+        report.add("applicant_contacts", db.session.execute(
+            delete(contacts).where(contacts.c.applicant_id.in_(chunk))).rowcount)
+        erased.setdefault("applicant_contacts", []).extend(row.id for row in bound)
         db.session.execute(
             update(applicants).where(applicants.c.id == bindparam("row_id"))
-            .values(pin=bindparam("pin"), email="", phone=None, anonymised_at=now),
+            .values(pin=bindparam("pin"), anonymised_at=now),
             [{"row_id": row_id, "pin": placeholder("P", row_id)} for row_id in chunk],
         )
     report.add("applicants", len(applicant_ids))
@@ -268,7 +274,7 @@ def _erase_messages_and_codes(*, pins, addresses, report):
     """What was sent to these people, whenever it was sent."""
     codes, outbox = SignInCode.__table__, OutboxMessage.__table__
     report.add("sign_in_codes", db.session.execute(
-        delete(codes).where(or_(codes.c.pin.in_(pins), codes.c.email.in_(addresses)))).rowcount)
+        delete(codes).where(or_(codes.c.pin.in_(pins), codes.c.contact.in_(addresses)))).rowcount)
     report.add("outbox_messages", db.session.execute(
         update(outbox).where(outbox.c.recipient.in_(addresses))
         .values(recipient="", context={}, last_error=None)).rowcount)

@@ -22,6 +22,7 @@ ACTIVATION_VALID_FOR = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 12  # ASVS 4.0 2.1.1; no composition rules (2.1.9)
 # Good enough to catch typing mistakes; the activation mail proves the address.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_SESSION_ID = re.compile(r"(?P<id>[0-9]{1,18}):(?P<version>[0-9]{1,18})")  # StaffUser.get_id()
 
 _hasher = PasswordHasher()
 
@@ -100,8 +101,10 @@ def hash_password(password):
 
 
 def set_password(user, password):
-    """Store an Argon2 hash of `password`; the password itself is never stored."""
+    """Store an Argon2 hash of `password` (the password itself is never stored)
+    and end every session of the user: whoever knew the old one is out."""
     user.password_hash = hash_password(password)
+    end_sessions(user)
 
 
 def verify_password(user, password):
@@ -117,8 +120,35 @@ def verify_password(user, password):
     except (VerificationError, InvalidHashError):
         return False
     if _hasher.check_needs_rehash(user.password_hash):
-        set_password(user, password)
+        user.password_hash = hash_password(password)  # the same password: sessions go on
     return True
+
+
+# --- sessions -----------------------------------------------------------------------
+# A session names the user as "id:version" (`StaffUser.get_id`); raising the
+# version ends every session that holds an older one, on every web node.
+
+def end_sessions(user):
+    """End every session of `user` (sign-out, a new password, disabling)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def user_for_session(session_id):
+    """The user a session names, if that session has not ended and the user may
+    still be signed in; else None (one read by primary key)."""
+    found = _SESSION_ID.fullmatch(str(session_id or ""))
+    if found is None:
+        return None  # a cookie from before session versions (the id alone)
+    user = db.session.get(StaffUser, int(found["id"]))
+    if user is None or not user.is_active or user.session_version != int(found["version"]):
+        return None
+    return user
+
+
+def disable(user):
+    """The account can no longer sign in, and its open sessions end now."""
+    user.is_enabled = False
+    end_sessions(user)
 
 
 def activation_token_hash(token):

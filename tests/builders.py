@@ -6,6 +6,7 @@ from portal.extensions import db
 from portal.models import (
     Address,
     Applicant,
+    ApplicantContact,
     Application,
     Campaign,
     District,
@@ -102,9 +103,15 @@ def create_seat_pool(*, campaign=None, school=None, language="ky", seats=25, tak
     return pool
 
 
-def create_applicant(*, pin=None, email=None):
+def create_applicant(*, pin=None, email=None, phone=None, locale="ky"):
+    """An applicant with bound contacts: the e-mail address (one is made up when
+    neither is given) and the mobile number given."""
     n = _n()
-    applicant = Applicant(pin=pin or f"{n:014d}", email=email or f"parent{n}@example.kg")
+    applicant = Applicant(pin=pin or f"{n:014d}", locale=locale)
+    if email or not phone:
+        applicant.contacts.append(ApplicantContact(channel="email", address=email or f"parent{n}@example.kg"))
+    if phone:
+        applicant.contacts.append(ApplicantContact(channel="sms", address=phone))
     db.session.add(applicant)
     return applicant
 

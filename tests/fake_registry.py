@@ -51,6 +51,7 @@ def person_json(row):
         "birth_date": row["birth_date"],
         "address_id": row["address_id"] or None,
         "has_documents": row["has_documents"] == "1",
+        "id_document": row.get("id_document") or None,
     }
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import School, SeatPool
+from tests.scenario import ID_DOCUMENTS
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -19,11 +20,13 @@ def mailed_code(app):
     return re.search(r"\b(\d{6})\b", app.extensions["sent_mail"][-1].get_content()).group(1)
 
 
-def sign_in(client, app, pin, email=None):
-    """Sign in through the form with the code from the mail."""
+def sign_in(client, app, pin, email=None, id_document=None):
+    """Sign in through the form with the code from the mail (the identity document
+    number the sample registry holds, unless another is given)."""
     sent = app.extensions["sent_mail"]
     before = len(sent)
-    response = client.post("/sign-in", data={"pin": pin, "email": email or f"{pin}@example.kg"})
+    response = client.post("/sign-in", data={"pin": pin, "contact": email or f"{pin}@example.kg",
+                                             "id_document": id_document or ID_DOCUMENTS.get(pin, "ID0000000")})
     assert response.status_code == 302, page(response)
     assert len(sent) == before + 1, "no sign-in code was mailed"
     response = client.post("/sign-in/code", data={"code": mailed_code(app)})

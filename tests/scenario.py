@@ -1,5 +1,6 @@
 """The sample data set and its people (portal/sample_data/scenario.json), and
 helpers that drive the API as a parent would."""
+import csv
 import json
 import os
 import re
@@ -10,6 +11,17 @@ from portal.extensions import db
 SAMPLE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portal", "sample_data")
 with open(os.path.join(SAMPLE_DIR, "scenario.json"), encoding="utf-8") as f:
     SCENARIO = json.load(f)
+# What the sample registry holds as each person's identity document number.
+with open(os.path.join(SAMPLE_DIR, "registry_persons.csv"), encoding="utf-8", newline="") as f:
+    ID_DOCUMENTS = {row["pin"]: row["id_document"] for row in csv.DictReader(f) if row.get("id_document")}
+
+
+
+def id_document(pin):
+    """The identity document number the sample registry holds for a PIN (a made-up
+    one for a PIN it does not know, so that a form is complete)."""
+    return ID_DOCUMENTS.get(pin.replace(" ", ""), "ID0000000")
+
 
 BISHKEK = timezone(timedelta(hours=6))
 # The phases of the 2026 campaign of the sample data (CTFd-style names).
@@ -35,7 +47,10 @@ def sign_in(client, app, pin, email=None):
     email = email or f"{pin}@example.kg"
     sent = app.extensions["sent_mail"]
     before = len(sent)
-    response = client.post("/api/v1/auth/start", json={"pin": pin, "email": email})
+    body = {"pin": pin, "email": email}
+    if pin in ID_DOCUMENTS:
+        body["id_document"] = ID_DOCUMENTS[pin]
+    response = client.post("/api/v1/auth/start", json=body)
     assert response.status_code == 202, response.json
     assert len(sent) == before + 1, "no sign-in code was mailed"
     code = re.search(r"\b(\d{6})\b", sent[-1].get_content()).group(1)

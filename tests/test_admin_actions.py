@@ -230,7 +230,7 @@ def test_r16_the_district_answers_an_appeal_which_is_mailed(portal, world):
     district.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "The school will call you."})
     db.session.expire_all()
     assert appeal.status == "answered" and appeal.answered_by_id == staff(STAFF["district_a"]).id
-    assert [m["To"] for m in app.extensions["sent_mail"]] == [appeal.applicant.email]
+    assert [m["To"] for m in app.extensions["sent_mail"]] == [c.address for c in appeal.applicant.active_contacts]
     assert audited_by(STAFF["district_a"], "appeals")
 
 

@@ -25,6 +25,7 @@ from portal.models import (
 )
 from portal.staff_accounts import hash_password
 from tests.scenario import BEFORE_STAGE1, SCENARIO, at, load_sample
+from tests.builders import create_applicant
 
 PASSWORD = "correct horse 2026"
 STAFF = SCENARIO["staff"]
@@ -85,7 +86,7 @@ def _spare_address(school):
 
 def build_place(app, campaign, place):
     school = _school(SCHOOLS[place])
-    applicant = Applicant(pin=f"1999999999990{ord(place) % 10}", email=f"{place.lower()}-parent@example.kg")
+    applicant = create_applicant(pin=f"1999999999990{ord(place) % 10}", email=f"{place.lower()}-parent@example.kg")
     db.session.add(applicant)
     application = Application(
         number=marker(place, "Number"), campaign=campaign, applicant=applicant, school=school, language="ky",

@@ -1,13 +1,15 @@
-"""Parent sign-in: PIN + e-mail, a one-time code by mail, a bearer token."""
+"""Parent sign-in: PIN + identity document number + e-mail, a one-time code by
+mail, a bearer token (tests/test_trust_sign_in.py: what the PIN alone cannot do)."""
 import re
 from datetime import timedelta
 
 
 from portal.extensions import db
 from portal.models import AuditEntry, SignInCode
-from tests.scenario import SCENARIO, STAGE1, at, error_code, sign_in
+from tests.scenario import ID_DOCUMENTS, SCENARIO, STAGE1, at, error_code, sign_in
 
 PARENT = SCENARIO["stage1_parent"]["parent_pin"]
+DOCUMENT = ID_DOCUMENTS[PARENT]
 
 
 def _code_from_last_mail(app):
@@ -26,12 +28,12 @@ def test_sign_in_mails_a_six_digit_code_and_gives_a_token(sample, client):
 def test_an_unknown_pin_gets_the_same_answer_and_no_mail(sample, client):
     response = client.post("/api/v1/auth/start", json={"pin": "99999999999999", "email": "x@example.kg"})
     assert response.status_code == 202
-    assert response.json == client.post("/api/v1/auth/start", json={"pin": PARENT, "email": "x@example.kg"}).json
+    assert response.json == client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": "x@example.kg"}).json
     assert len(sample.extensions["sent_mail"]) == 1  # only the known PIN got a code
 
 
 def test_a_wrong_code_is_refused_and_attempts_are_limited(sample, client):
-    client.post("/api/v1/auth/start", json={"pin": PARENT, "email": "p@example.kg"})
+    client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": "p@example.kg"})
     code = _code_from_last_mail(sample)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
@@ -43,23 +45,23 @@ def test_a_wrong_code_is_refused_and_attempts_are_limited(sample, client):
 
 
 def test_a_code_expires(sample, client):
-    client.post("/api/v1/auth/start", json={"pin": PARENT, "email": "p@example.kg"})
+    client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": "p@example.kg"})
     code = _code_from_last_mail(sample)
     at(sample, STAGE1 + timedelta(minutes=16))
     assert client.post("/api/v1/auth/verify", json={"pin": PARENT, "code": code}).status_code == 401
 
 
 def test_a_code_works_once(sample, client):
-    client.post("/api/v1/auth/start", json={"pin": PARENT, "email": "p@example.kg"})
+    client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": "p@example.kg"})
     code = _code_from_last_mail(sample)
     assert client.post("/api/v1/auth/verify", json={"pin": PARENT, "code": code}).status_code == 200
     assert client.post("/api/v1/auth/verify", json={"pin": PARENT, "code": code}).status_code == 401
 
 
-def test_codes_are_rate_limited_per_pin_and_per_email(sample, client):
+def test_codes_are_rate_limited_per_pin_and_per_contact(sample, client):
     for n in range(5):
-        assert client.post("/api/v1/auth/start", json={"pin": PARENT, "email": f"p{n}@example.kg"}).status_code == 202
-    response = client.post("/api/v1/auth/start", json={"pin": PARENT, "email": "other@example.kg"})
+        assert client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": f"p{n}@example.kg"}).status_code == 202
+    response = client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": "other@example.kg"})
     assert response.status_code == 429 and error_code(response) == "rate_limited"
     # The same for a PIN that does not exist: the limit reveals nothing.
     for n in range(5):
@@ -71,11 +73,13 @@ def test_codes_are_rate_limited_per_pin_and_per_email(sample, client):
     assert client.post("/api/v1/auth/start", json={"pin": "10000000000099", "email": "box@example.kg"}).status_code == 429
     # An hour later the PIN may ask again.
     at(sample, STAGE1 + timedelta(hours=1, minutes=1))
-    assert client.post("/api/v1/auth/start", json={"pin": PARENT, "email": "p@example.kg"}).status_code == 202
+    assert client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": "p@example.kg"}).status_code == 202
 
 
 def test_bad_input_is_a_validation_error(sample, client):
-    for body in ({}, {"pin": "123", "email": "p@example.kg"}, {"pin": PARENT, "email": "not-an-email"}, [1, 2]):
+    for body in ({}, {"pin": "123", "email": "p@example.kg"}, {"pin": PARENT, "email": "not-an-email"}, [1, 2],
+                 {"pin": PARENT}, {"pin": PARENT, "email": "p@example.kg", "phone": "+996555123456"},
+                 {"pin": PARENT, "phone": "12"}, {"pin": PARENT, "email": "p@example.kg", "id_document": 7}):
         response = client.post("/api/v1/auth/start", json=body)
         assert response.status_code == 422 and error_code(response) == "validation_error"
     response = client.post("/api/v1/auth/start", data="garbage", content_type="application/json")
@@ -90,7 +94,7 @@ def test_calls_without_a_valid_token_are_unauthorized(sample, client):
 
 
 def test_codes_are_stored_only_as_hashes(sample, client):
-    client.post("/api/v1/auth/start", json={"pin": PARENT, "email": "p@example.kg"})
+    client.post("/api/v1/auth/start", json={"pin": PARENT, "id_document": DOCUMENT, "email": "p@example.kg"})
     code = _code_from_last_mail(sample)
     row = db.session.query(SignInCode).one()
     assert code not in (row.code_hash or "")

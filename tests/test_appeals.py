@@ -8,8 +8,9 @@ from portal.admission import appeals
 from portal.admission.errors import AdmissionError
 from portal.admission.registration import current_campaign
 from portal.extensions import db
-from portal.models import Address, Applicant, MicrodistrictAddress, OutboxMessage, School
+from portal.models import Address, MicrodistrictAddress, OutboxMessage, School
 from tests.scenario import load_sample
+from tests.builders import create_applicant
 
 BISHKEK = timezone(timedelta(hours=6))
 
@@ -18,7 +19,7 @@ BISHKEK = timezone(timedelta(hours=6))
 def sample(app):
     app.extensions["sent_mail"] = []
     load_sample()
-    applicant = Applicant(pin="12708198301953", email="p@example.kg")
+    applicant = create_applicant(pin="12708198301953", email="p@example.kg")
     db.session.add(applicant)
     db.session.commit()
     return applicant

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import public_form
-from tests.scenario import SCENARIO
+from tests.scenario import SCENARIO, id_document
 
 MAX_EXAMPLES = 40
 SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -152,5 +152,5 @@ def test_a_nul_character_in_a_form_is_refused_with_a_page_not_a_server_error(par
         assert response.status_code == 400, (url, response.status_code)
         assert '<html lang="ru">' in response.get_data(as_text=True)
     anonymous = client.application.test_client()
-    response = anonymous.post("/sign-in", data={"pin": "12708198301953", "email": "a\x00@example.kg"})
+    response = anonymous.post("/sign-in", data={"pin": "12708198301953", "id_document": id_document("12708198301953"), "contact": "a\x00@example.kg"})
     assert response.status_code == 400

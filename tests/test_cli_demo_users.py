@@ -170,3 +170,16 @@ def test_demo_twice_leaves_stage_one_open_and_demo_logins_working(app):
         db.session.rollback()
     actors = set(db.session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "staff_users")))
     assert actors == {"command:demo"}
+
+
+@needs_importer
+def test_demo_starts_in_a_state_that_matches_its_dates(app):
+    """Stage 1 opened today, so the quota deadline (3 working days before) has
+    passed: no quota is left a draft the director can no longer confirm (§19)."""
+    from portal.models import SchoolQuota
+
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    states = set(db.session.scalars(select(SchoolQuota.state)))
+    assert states and "draft" not in states
+    assert "confirmed_automatically" in states

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from portal.admission import commission, documents_window, registration
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
-from portal.models import Applicant, Application, OutboxMessage, School, SeatPool
+from portal.models import Application, OutboxMessage, School, SeatPool
 from tests.scenario import SCENARIO, STAGE1, load_sample
+from tests.builders import create_applicant
 
 BISHKEK = timezone(timedelta(hours=6))
 
@@ -21,7 +22,7 @@ def sample(app):
 
 
 def _applicant(pin):
-    applicant = Applicant(pin=pin, email=f"{pin}@example.kg")
+    applicant = create_applicant(pin=pin, email=f"{pin}@example.kg")
     db.session.add(applicant)
     db.session.flush()
     return applicant
@@ -102,4 +103,5 @@ def test_r11_reminders_go_out_once_on_their_days(sample):
     assert documents_window.send_reminders(campaign, now=seven_days_before) == 0
     assert documents_window.send_reminders(campaign, now=seven_days_before + timedelta(days=1)) == 0
     keys = db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.template == "documents_reminder")).all()
-    assert keys == [f"documents_reminder:{application.number}:7"]
+    contact = application.applicant.active_contacts[0]  # one message per bound contact
+    assert keys == [f"documents_reminder:{application.number}:7:c{contact.id}"]

@@ -121,18 +121,22 @@ def test_demo_prints_the_parents_sign_in_code_and_the_parent_registers_with_it(d
     demo.wait_for(re.escape(number), printed)
 
 
-def test_demo_code_is_not_printed_for_a_pin_the_registry_does_not_know(demo):
+def test_demo_prints_no_code_for_an_unknown_pin_or_a_pin_without_its_document(demo):
     client = httpx.Client(base_url=demo.base, timeout=30)
     printed = len(demo.output())
     assert client.post("/api/v1/auth/start", json={"pin": "99999999999999",
                                                    "email": "nobody@example.kg"}).status_code == 202
+    # A known PIN without its identity document number gets nothing either (trust).
+    assert client.post("/api/v1/auth/start", json={"pin": SCENARIO["stage1_parent"]["parent_pin"],
+                                                   "email": "pin-only@example.kg"}).status_code == 202
     # A known PIN afterwards shows that the output is live, and is the only mail.
     parent = SCENARIO["canceller"]
     client.post("/api/v1/auth/start", json={"pin": parent["parent_pin"], "email": "known@example.kg",
                                             **_id_document(parent)})
     demo.wait_for(r"known@example\.kg", printed)
     assert "nobody@example.kg" not in demo.output()[printed:]
+    assert "pin-only@example.kg" not in demo.output()[printed:]
 
 
 def _id_document(person):
-    return {"id_document": person["id_document"]} if person.get("id_document") else {}
+    return {"id_document": person["parent_id_document"]} if person.get("parent_id_document") else {}

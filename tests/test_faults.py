@@ -21,7 +21,7 @@ from portal.extensions import db
 from portal.models import Application, AuditEntry, OutboxMessage, School, SeatPool
 from tests import public_form
 from tests.fake_registry import fake_registry  # noqa: F401  (fixture)
-from tests.scenario import SCENARIO, STAGE1, at, error_code, load_sample, register, sign_in
+from tests.scenario import SCENARIO, STAGE1, at, error_code, load_sample, register, sign_in, id_document
 from tests.test_jobs_support import free_port, require_redis
 
 RUSSIAN = {"Accept-Language": "ru"}
@@ -328,9 +328,9 @@ def test_sign_in_while_the_registry_is_down_keeps_what_was_typed(slow_registry_a
     client.get("/lang/ru")
     fake_registry.go_down()  # connection refused
     pin = SCENARIO["canceller"]["parent_pin"]
-    response = client.post("/sign-in", data={"pin": pin, "email": "parent@example.kg"})
+    response = client.post("/sign-in", data={"pin": pin, "id_document": id_document(pin), "contact": "parent@example.kg"})
     html = public_form.page(response)
     assert response.status_code == 503 and "реестр" in html.lower()
     assert f'value="{pin}"' in html and 'value="parent@example.kg"' in html
     fake_registry.come_back()
-    assert client.post("/sign-in", data={"pin": pin, "email": "parent@example.kg"}).status_code == 302
+    assert client.post("/sign-in", data={"pin": pin, "id_document": id_document(pin), "contact": "parent@example.kg"}).status_code == 302

@@ -206,6 +206,21 @@ def test_a_missing_column_is_reported_on_the_header_line(session, folder):
     assert failure(folder) == ["teachers.csv:1: the header has no column school_code"]
 
 
+def test_registry_persons_may_leave_out_the_optional_id_document_column(session, folder):
+    """data-formats.md: `id_document` is an optional column (the shared sample has none)."""
+    path = folder / "registry_persons.csv"
+    rows = [line.rsplit(",", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()]
+    assert rows[0].endswith("has_documents")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    load(folder)
+    assert count(RegistryPerson) == len(rows) - 1
+    assert db.session.scalar(select(func.count()).where(RegistryPerson.id_document.is_not(None))) == 0
+    # With the column, the numbers come in; empty means none.
+    load()
+    assert db.session.get(RegistryPerson, "12103198501551").id_document == "ID4647178"
+    assert db.session.get(RegistryPerson, "20703202001961").id_document is None
+
+
 def test_a_byte_order_mark_is_accepted_and_bad_utf8_is_reported_with_its_line(session, folder):
     regions = folder / "regions.csv"
     regions.write_bytes(b"\xef\xbb\xbf" + regions.read_bytes())

@@ -11,7 +11,6 @@ from portal.admission import appeals, commission, documents_window, registration
 from portal.extensions import db
 from portal.jobs.deadlines import run_deadlines
 from portal.models import (
-    Applicant,
     Application,
     AuditEntry,
     OutboxMessage,
@@ -20,6 +19,7 @@ from portal.models import (
     SeatPool,
 )
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.builders import create_applicant
 
 BISHKEK = timezone(timedelta(hours=6))
 RACE = SCENARIO["race"]
@@ -40,7 +40,7 @@ def _fill_the_race_school(*, without_documents):
     """Take every seat of the race school; all but `without_documents` bring their documents."""
     applications = []
     for family in RACE["families"][:RACE["seats"]]:
-        applicant = Applicant(pin=family["parent_pin"], email=f"{family['parent_pin']}@example.kg")
+        applicant = create_applicant(pin=family["parent_pin"], email=f"{family['parent_pin']}@example.kg")
         db.session.add(applicant)
         db.session.flush()
         applications.append(registration.register(applicant, family["child_pin"], RACE["school_code"],
@@ -85,7 +85,7 @@ def test_r11_deadlines_run_releases_exactly_the_seats_without_documents_once(sam
     assert _pool().taken == RACE["seats"] - 3  # the seats are free again
     # The parents were told, each once, and the mail went out.
     told = db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.template == "documents_missing")).all()
-    parents = {a.applicant.email for a in db.session.scalars(select(Application).where(Application.number.in_(missing)))}
+    parents = {c.address for a in db.session.scalars(select(Application).where(Application.number.in_(missing))) for c in a.applicant.active_contacts}
     assert sorted(told) == sorted(parents)
     assert sorted(m["To"] for m in sample.extensions["sent_mail"][mailed_before:]) == sorted(parents)
     # Done by the system: history says so, the audit trail names the command.
@@ -147,7 +147,7 @@ def test_r5_directors_are_reminded_then_drafts_are_confirmed_once(sample):
 
 
 def test_r16_overdue_appeals_are_escalated_once_and_their_district_told(sample):
-    applicant = Applicant(pin=SCENARIO["stage1_parent"]["parent_pin"], email="p@example.kg")
+    applicant = create_applicant(pin=SCENARIO["stage1_parent"]["parent_pin"], email="p@example.kg")
     db.session.add(applicant)
     db.session.flush()
     district_id = db.session.scalars(select(School.district_id).where(School.code == "GB-LEN-039")).one()
@@ -202,3 +202,21 @@ def test_without_redis_the_worker_command_delivers_in_its_own_process(app):
     assert result.exit_code == 0, result.output
     assert len(app.extensions["sent_mail"]) == 1
     assert db.session.scalars(select(OutboxMessage.state)).all() == ["sent"]
+
+
+def test_the_embedded_default_runs_the_periodic_jobs_in_process_when_due(sample):
+    """No Redis: `run_due_jobs` (the demo's background thread) does what the
+    worker's schedule does: the deadlines and the audit seal when their slot has
+    come, nothing before."""
+    from portal.jobs.worker import run_due_jobs
+    from portal.models import SchoolQuota
+
+    now = datetime.now(timezone.utc)
+    due = {}
+    assert run_due_jobs(sample, due, now) == []  # the first call only sets the slots
+    assert set(due) == {"deadlines", "audit-seal", "retention"} and min(due.values()) > now
+    at(sample, datetime(2026, 4, 2, 10, 0, tzinfo=timezone.utc))  # after the quota deadline
+    due["deadlines"] = due["audit-seal"] = now - timedelta(seconds=1)
+    assert sorted(run_due_jobs(sample, due, now)) == ["audit-seal", "deadlines"]
+    assert "draft" not in set(db.session.scalars(select(SchoolQuota.state)))
+    assert due["deadlines"] > now  # and the next slot is set

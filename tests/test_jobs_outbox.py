@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from portal.admission import registration
 from portal.extensions import db
 from portal.jobs import outbox
-from portal.models import Applicant, OutboxMessage, School, utcnow
+from portal.models import Applicant, ApplicantContact, OutboxMessage, School, utcnow
 from portal.notifications import enqueue, render
 from tests.scenario import SCENARIO, STAGE1, STAGE2, load_sample
 from tests.test_jobs_support import free_port, sms_gateway  # noqa: F401  (fixture)
+from tests.builders import create_applicant
 
 MAIL_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portal", "templates", "mail")
 
@@ -28,7 +29,7 @@ def sample(app):
 
 
 def _applicant(pin, *, locale="ky", phone=None):
-    applicant = Applicant(pin=pin, email=f"{pin}@example.kg", locale=locale, phone=phone)
+    applicant = create_applicant(pin=pin, email=f"{pin}@example.kg", locale=locale, phone=phone)
     db.session.add(applicant)
     db.session.flush()
     return applicant
@@ -154,7 +155,8 @@ def test_a_parent_with_a_phone_gets_an_sms_through_the_gateway_too(sample, sms_g
     number = _register("stage1_parent", phone="+996700123456")
     [request] = sms_gateway.requests
     assert request["headers"]["Authorization"] == "Bearer secret-token"
-    assert request["headers"]["Idempotency-Key"] == f"application_registered:{number}:registered:sms"
+    phone = db.session.scalars(select(ApplicantContact.id).where(ApplicantContact.channel == "sms")).one()
+    assert request["headers"]["Idempotency-Key"] == f"application_registered:{number}:registered:c{phone}"
     assert request["json"]["to"] == "+996700123456" and request["json"]["sender"] == "Mektep1"
     assert number in request["json"]["text"] and "катталды" in request["json"]["text"]  # Kyrgyz, the parent's language
     assert len(sample.extensions["sent_mail"]) == 1

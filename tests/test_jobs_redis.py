@@ -17,6 +17,7 @@ from portal.jobs import queues, schedule, tasks
 from portal.models import Appeal, Applicant, AuditEntry, OutboxMessage, School
 from portal.notifications import render
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.builders import create_applicant
 from tests.test_jobs_support import (  # noqa: F401  (fixtures)
     free_port,
     redis_app,
@@ -35,7 +36,7 @@ def _race_families(app, count):
     school.participates = True
     families = RACE["families"][:count]
     for family in families:
-        db.session.add(Applicant(pin=family["parent_pin"], email=f"{family['parent_pin']}@example.kg"))
+        db.session.add(create_applicant(pin=family["parent_pin"], email=f"{family['parent_pin']}@example.kg"))
     db.session.commit()
     at(app, STAGE1)
     return families
@@ -184,7 +185,7 @@ def test_a_work_horse_killed_mid_send_is_retried_by_the_sweep(redis_app, smtp_in
 def test_the_deadlines_job_runs_on_the_worker_audited_as_the_job(redis_app, smtp_inbox):
     app = redis_app
     load_sample()
-    applicant = Applicant(pin=SCENARIO["stage1_parent"]["parent_pin"], email="appellant@example.kg")
+    applicant = create_applicant(pin=SCENARIO["stage1_parent"]["parent_pin"], email="appellant@example.kg")
     db.session.add(applicant)
     db.session.flush()
     district_id = db.session.scalars(select(School.district_id).where(School.code == "GB-LEN-039")).one()

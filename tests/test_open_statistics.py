@@ -10,10 +10,11 @@ from sqlalchemy import event, select
 
 from portal.admission import registration
 from portal.extensions import db
-from portal.models import Applicant, Application, District, School, SeatPool
+from portal.models import Application, District, School, SeatPool
 from portal.reports.open_statistics import TtlCache, free_seat_statistics
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
 from tests.test_reports import campaign_in_progress
+from tests.builders import create_applicant
 
 FIRST = SCENARIO["stage1_parent"]
 
@@ -48,7 +49,7 @@ def statements(app):
 
 
 def _register_first_parent():
-    applicant = Applicant(pin=FIRST["parent_pin"], email="p@example.kg")
+    applicant = create_applicant(pin=FIRST["parent_pin"], email="p@example.kg")
     db.session.add(applicant)
     db.session.flush()
     language = db.session.scalars(select(SeatPool.language).join(School).where(

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.public_form import PDF, application_number, child_refs, first_language, page, sign_in
-from tests.scenario import SCENARIO, STAGE2, at
+from tests.scenario import SCENARIO, STAGE2, at, id_document
 
 BUDGET = 30 * 1024  # bytes transferred per page, HTML + CSS (+ scripts: none), gzip
 
@@ -74,7 +74,7 @@ def _walk(client, app):
     person = SCENARIO["guardian"]
     pages = [("start", client.get("/")), ("free seats", client.get("/free-seats?district=GB-LEN")),
              ("sign in", client.get("/sign-in"))]
-    client.post("/sign-in", data={"pin": person["parent_pin"], "email": "g@example.kg"})
+    client.post("/sign-in", data={"pin": person["parent_pin"], "id_document": id_document(person["parent_pin"]), "contact": "g@example.kg"})
     pages.append(("code", client.get("/sign-in/code")))
     pages.append(("sign-in error", client.post("/sign-in/code", data={"code": "12"})))
     sign_in(client, app, person["parent_pin"])

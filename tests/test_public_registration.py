@@ -16,7 +16,7 @@ from tests.public_form import (
     school_values,
     sign_in,
 )
-from tests.scenario import BEFORE_STAGE1, SCENARIO, AFTER_CLOSE, at
+from tests.scenario import BEFORE_STAGE1, SCENARIO, AFTER_CLOSE, at, id_document
 
 
 def _signed_in(client, app, key):
@@ -259,7 +259,7 @@ def test_sign_in_during_an_outage_keeps_what_was_typed(sample, client):
     sample.extensions["registry"] = registry
     pin = SCENARIO["canceller"]["parent_pin"]
     client.get("/lang/en")
-    response = client.post("/sign-in", data={"pin": pin, "email": "parent@example.kg"})
+    response = client.post("/sign-in", data={"pin": pin, "id_document": id_document(pin), "contact": "parent@example.kg"})
     assert response.status_code == 503
     assert f'value="{pin}"' in page(response) and 'value="parent@example.kg"' in page(response)
 

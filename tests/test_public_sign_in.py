@@ -1,5 +1,6 @@
-"""Signing in on the public form: PIN and e-mail, the mailed code, the same
-limits as the API, CSRF, and no personal data in URLs, cookies or logs."""
+"""Signing in on the public form: PIN, identity document number and e-mail or
+mobile number, the code sent there, the same limits as the API, CSRF, and no
+personal data in URLs, cookies or logs."""
 import base64
 import json
 import logging
@@ -9,7 +10,7 @@ import zlib
 import pytest
 
 from tests.public_form import child_refs, mailed_code, page, register, sign_in
-from tests.scenario import SCENARIO, STAGE1, at
+from tests.scenario import SCENARIO, STAGE1, at, id_document
 
 PIN = SCENARIO["stage1_parent"]["parent_pin"]
 
@@ -21,7 +22,7 @@ def english(client):
 
 
 def test_sign_in_then_the_code_leads_to_the_children(sample, english):
-    response = english.post("/sign-in", data={"pin": "1270 8198 3019 53", "email": " Parent@Example.kg "})
+    response = english.post("/sign-in", data={"pin": "1270 8198 3019 53", "id_document": id_document("1270 8198 3019 53"), "contact": " Parent@Example.kg "})
     assert response.status_code == 302 and response.location.endswith("/sign-in/code")
     code_page = english.get("/sign-in/code")
     assert 'autocomplete="one-time-code"' in page(code_page)
@@ -32,32 +33,33 @@ def test_sign_in_then_the_code_leads_to_the_children(sample, english):
 
 
 def test_field_errors_are_summarised_at_the_top_and_linked_to_their_field(sample, english):
-    response = english.post("/sign-in", data={"pin": "123", "email": "not-an-address"})
+    response = english.post("/sign-in", data={"pin": "123", "id_document": id_document("123"), "contact": "not-an-address"})
     html = page(response)
     assert response.status_code == 422
     assert html.index('class="error-summary"') < html.index("<h1>")
-    assert 'href="#pin"' in html and 'href="#email"' in html
+    assert 'href="#pin"' in html and 'href="#contact"' in html and 'href="#id_document"' not in html
     assert "A PIN has 14 digits" in html and "name@example.kg" in html
     assert 'aria-describedby="pin-hint pin-error"' in html and 'aria-invalid="true"' in html
     assert "<title>Error:" in html
     assert 'value="123"' in html, "what was typed is kept"
     empty = page(english.post("/sign-in", data={}))
-    assert "Enter your PIN." in empty and "Enter your e-mail address." in empty
+    assert "Enter your PIN." in empty and "Enter your e-mail address or mobile number." in empty
+    assert "Enter the number of your ID card or passport." in empty
 
 
 def test_the_errors_are_in_the_pages_language(sample, client):
-    html = page(client.post("/sign-in", data={"pin": "123", "email": "x"}))  # Kyrgyz by default
+    html = page(client.post("/sign-in", data={"pin": "123", "id_document": id_document("123"), "contact": "x"}))  # Kyrgyz by default
     assert '<html lang="ky">' in html and "A PIN has 14 digits" not in html
     client.get("/lang/ru")
-    html = page(client.post("/sign-in", data={"pin": "123", "email": "x"}))
+    html = page(client.post("/sign-in", data={"pin": "123", "id_document": id_document("123"), "contact": "x"}))
     assert '<html lang="ru">' in html and "A PIN has 14 digits" not in html
 
 
 def test_a_wrong_code_says_so_and_a_pin_not_in_the_registry_looks_the_same(sample, english):
-    english.post("/sign-in", data={"pin": PIN, "email": "p@example.kg"})
+    english.post("/sign-in", data={"pin": PIN, "id_document": id_document(PIN), "contact": "p@example.kg"})
     wrong = english.post("/sign-in/code", data={"code": "000000" if mailed_code(sample) != "000000" else "111111"})
     assert wrong.status_code == 422 and "not right or has expired" in page(wrong)
-    unknown = english.post("/sign-in", data={"pin": "99999999999999", "email": "p@example.kg"})
+    unknown = english.post("/sign-in", data={"pin": "99999999999999", "id_document": id_document("99999999999999"), "contact": "p@example.kg"})
     assert unknown.status_code == 302 and unknown.location.endswith("/sign-in/code")
     assert english.post("/sign-in/code", data={"code": "123456"}).status_code == 422
 
@@ -68,8 +70,8 @@ def test_the_code_page_without_a_pending_code_goes_back_to_sign_in(sample, engli
 
 def test_the_same_sign_in_limits_as_the_api(sample, english):
     for _ in range(5):
-        assert english.post("/sign-in", data={"pin": PIN, "email": "p@example.kg"}).status_code == 302
-    limited = english.post("/sign-in", data={"pin": PIN, "email": "p@example.kg"})
+        assert english.post("/sign-in", data={"pin": PIN, "id_document": id_document(PIN), "contact": "p@example.kg"}).status_code == 302
+    limited = english.post("/sign-in", data={"pin": PIN, "id_document": id_document(PIN), "contact": "p@example.kg"})
     assert limited.status_code == 429 and "Too many attempts" in page(limited)
 
 
@@ -80,7 +82,7 @@ def test_pages_of_a_parent_need_sign_in_and_come_back_after_it(sample, english):
     # sign_in() followed the redirect's target: the page asked for first.
     english.post("/sign-out")
     english.get("/applications")
-    english.post("/sign-in", data={"pin": PIN, "email": "p@example.kg"})
+    english.post("/sign-in", data={"pin": PIN, "id_document": id_document(PIN), "contact": "p@example.kg"})
     back = english.post("/sign-in/code", data={"code": mailed_code(sample)})
     assert back.location.endswith("/applications")
 
@@ -103,12 +105,12 @@ def test_a_form_session_ends_after_a_day(sample, english):
 def test_csrf_protects_every_form_and_its_failure_speaks_the_parents_language(sample, client):
     sample.config["WTF_CSRF_ENABLED"] = True
     client.get("/lang/en")
-    refused = client.post("/sign-in", data={"pin": PIN, "email": "p@example.kg"})
+    refused = client.post("/sign-in", data={"pin": PIN, "id_document": id_document(PIN), "contact": "p@example.kg"})
     assert refused.status_code == 400 and "This page has expired" in page(refused)
     assert not sample.extensions["sent_mail"]
     form = page(client.get("/sign-in"))
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-    accepted = client.post("/sign-in", data={"pin": PIN, "email": "p@example.kg", "csrf_token": token})
+    accepted = client.post("/sign-in", data={"pin": PIN, "id_document": id_document(PIN), "contact": "p@example.kg", "csrf_token": token})
     assert accepted.status_code == 302
     for url in ("/sign-in/code", "/sign-out", "/register/school", "/register/check", "/appeal"):
         assert client.post(url, data={}).status_code == 400, url
@@ -127,7 +129,7 @@ def test_no_pin_in_urls_cookies_or_logs(sample, english, caplog):
     caplog.set_level(logging.DEBUG)
     person = SCENARIO["stage1_parent"]
     urls = []
-    response = english.post("/sign-in", data={"pin": person["parent_pin"], "email": "p@example.kg"})
+    response = english.post("/sign-in", data={"pin": person["parent_pin"], "id_document": id_document(person["parent_pin"]), "contact": "p@example.kg"})
     urls.append(response.location)
     assert person["parent_pin"] not in json.dumps(_session_cookie(english))
     response = english.post("/sign-in/code", data={"code": mailed_code(sample)})

@@ -12,6 +12,7 @@ from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Applicant, Application, School, SeatPool
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.builders import create_applicant
 
 RACE = SCENARIO["race"]
 
@@ -24,7 +25,7 @@ def _prepare(app):
     school_id = school.id
     pins = [f["parent_pin"] for f in RACE["families"]] + [SCENARIO["race_twins"]["parent_pin"]]
     for pin in pins:
-        db.session.add(Applicant(pin=pin, email=f"{pin}@example.kg"))
+        db.session.add(create_applicant(pin=pin, email=f"{pin}@example.kg"))
     db.session.commit()  # and read nothing after: on SQLite a read holds the lock
     at(app, STAGE1)
     return school_id

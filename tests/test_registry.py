@@ -65,6 +65,7 @@ def local_sample(session):
             birth_date=date.fromisoformat(row["birth_date"]),
             address_id=row["address_id"] or None,
             has_documents=row["has_documents"] == "1",
+            id_document=row.get("id_document") or None,
         )
         for row in persons.values()
     )
@@ -115,7 +116,7 @@ def test_local_person_found_missing_and_malformed_pin(local_sample):
     mother = registry.person(MOTHER)
     assert mother == Person(
         pin=MOTHER, last_name="Усенова", first_name="Салтанат", patronymic="Айбек кызы",
-        sex="F", birth_date=date(1985, 3, 21), address_id="A0000002", has_documents=True,
+        sex="F", birth_date=date(1985, 3, 21), address_id="A0000002", has_documents=True, id_document="ID4647178",
     )
     assert mother.full_name == "Усенова Салтанат Айбек кызы"
     assert registry.person(UNKNOWN) is None

@@ -24,6 +24,7 @@ from portal.extensions import db
 from portal.models import Applicant, Application, District, Region, School, SeatPool
 from portal.reports.figures import Figures, build_report, progress
 from tests.scenario import SCENARIO, STAGE1, STAGE2, at, load_sample
+from tests.builders import create_applicant
 
 PDF = b"%PDF-1.4 act of guardianship"
 
@@ -35,7 +36,7 @@ def _school(code):
 def _applicant(pin):
     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == pin)).first()
     if applicant is None:
-        applicant = Applicant(pin=pin, email=f"{pin}@example.kg")
+        applicant = create_applicant(pin=pin, email=f"{pin}@example.kg")
         db.session.add(applicant)
         db.session.flush()
     return applicant

@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import Applicant, Application, MicrodistrictAddress, RegistryLink, RegistryPerson, SeatPool
 from tests import builders
 from tests.scenario import STAGE1
+from tests.builders import create_applicant
 
 FAMILIES = 8
 
@@ -33,7 +34,7 @@ def _world(seats):
                                       birth_date=date(2019, 1, 1 + n), address_id=address.address_id, has_documents=True))
         db.session.flush()
         db.session.add(RegistryLink(parent_pin=parent, child_pin=child, relation="mother"))
-        db.session.add(Applicant(pin=parent, email=f"{n}@example.kg"))
+        db.session.add(create_applicant(pin=parent, email=f"{n}@example.kg"))
     db.session.commit()
     return region_code
 

@@ -54,7 +54,7 @@ def test_api_a_good_id_token_gives_a_bearer_token_for_the_pin_in_it(sample, tund
     assert me.status_code == 200 and me.json["applicant"]["pin"] == PIN
     assert CHILD_PIN in [child["pin"] for child in me.json["children"]]
     applicant = db.session.query(Applicant).filter_by(pin=PIN).one()
-    assert applicant.email == ""  # Түндүк gives no contact; the column is NOT NULL until the contacts rework
+    assert applicant.active_contacts == []  # Түндүк gives no contact
     entry = db.session.query(AuditEntry).filter_by(action="sign_in", entity="applicants").one()
     assert (entry.entity_id, entry.note, entry.actor) == (str(applicant.id), "tunduk", f"applicant:{applicant.id}")
 
@@ -63,7 +63,8 @@ def test_api_signing_in_again_finds_the_same_applicant_and_keeps_their_e_mail(sa
     sign_in_with_code(client, sample, PIN, email="parent@example.kg")
     for _ in range(2):
         assert client.post("/api/v1/auth/tunduk", json={"id_token": tunduk.id_token(PIN)}).status_code == 200
-    assert db.session.query(Applicant).filter_by(pin=PIN).one().email == "parent@example.kg"
+    assert [c.address for c in db.session.query(Applicant).filter_by(pin=PIN).one().active_contacts] == [
+        "parent@example.kg"]
     assert applicants() == 1
 
 
@@ -215,7 +216,7 @@ def test_the_round_trip_with_pkce_signs_the_parent_in(sample, tunduk, english):
     assert token_request["form"]["redirect_uri"] == query["redirect_uri"]
     children = page(english.get("/children"))
     assert "Register this child" in children and "Sign out" in children
-    assert db.session.query(Applicant).filter_by(pin=PIN).one().email == ""
+    assert db.session.query(Applicant).filter_by(pin=PIN).one().active_contacts == []
 
 
 def test_after_signing_in_the_parent_gets_the_page_asked_for(sample, tunduk, english):
@@ -386,3 +387,17 @@ def test_no_pin_in_the_flows_urls_cookies_or_logs(sample, tunduk, english, caplo
     english.get(at_the_provider(press_the_button(english, tunduk)[0]))
     assert any("refused" in record.getMessage() for record in caplog.records)
     assert not [record for record in caplog.records if PIN in record.getMessage()]
+
+
+def test_api_a_tunduk_token_cancels_without_a_confirmation_code(sample, tunduk, client):
+    """The state identity proves the parent: an application made from a contact
+    may be cancelled after a Түндүк sign-in without that contact's code."""
+    from tests.scenario import register
+    from tests.scenario import sign_in as api_sign_in
+
+    family = SCENARIO["stage1_parent"]
+    by_code = api_sign_in(client, sample, family["parent_pin"])
+    number = register(client, by_code, family["child_pin"], family["school_code"]).json["number"]
+    token = client.post("/api/v1/auth/tunduk", json={"id_token": tunduk.id_token(family["parent_pin"])}).json["token"]
+    response = client.post(f"/api/v1/applications/{number}/cancel", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json["status"] == "cancelled"

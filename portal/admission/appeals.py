@@ -7,7 +7,7 @@ from portal.admission.calendar import working_days_later
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Address, Appeal, Application, MicrodistrictAddress
-from portal.notifications import enqueue
+from portal.notifications import notify_contacts
 
 MAX_APPEAL_CHARS = 4000
 
@@ -52,14 +52,8 @@ def answer_appeal(appeal, *, answer, user_id, now):
     appeal.answer, appeal.answered_at, appeal.answered_by_id = answer, now, user_id
     appeal.status = "answered"
     db.session.flush()
-    if appeal.applicant.email:
-        enqueue(
-            template="appeal_answered",
-            recipient=appeal.applicant.email,
-            locale=appeal.applicant.locale,
-            key=f"appeal_answered:{appeal.id}",
-            context={"appeal_id": appeal.id, "answer": answer},
-        )
+    notify_contacts(appeal.applicant.active_contacts, "appeal_answered", locale=appeal.applicant.locale,
+                    key=f"appeal_answered:{appeal.id}", context={"appeal_id": appeal.id, "answer": answer})
     return appeal
 
 

@@ -49,7 +49,7 @@ def record_decision(campaign, *, district_id, number, decided_on, child_pin, app
         raise AdmissionError("validation_error")
     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == applicant_pin)).first()
     if applicant is None:
-        applicant = Applicant(pin=applicant_pin, email="")
+        applicant = Applicant(pin=applicant_pin)  # no contact yet: told when they first sign in
         db.session.add(applicant)
         db.session.flush()
     application = _new_application(

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from portal.admission.calendar import documents_deadline_passed, local_date
 from portal.admission.status import change_status
 from portal.extensions import db
-from portal.models import Application, OutboxMessage
-from portal.notifications import enqueue, notify_applicant
+from portal.models import Application
+from portal.notifications import notify_applicant, notify_contacts
 
 
 def mark_received(application, *, by, now):
@@ -39,8 +39,7 @@ def release_missing(campaign, *, now):
     ).all()
     for application in waiting:
         change_status(application, "documents_missing", by="system", note="R11")
-        if application.applicant.email:
-            notify_applicant(application.applicant, "documents_missing", application)
+        notify_applicant(application.applicant, "documents_missing", application)
     return waiting
 
 
@@ -57,24 +56,18 @@ def send_reminders(campaign, *, now):
     ).all()
     sent = 0
     for days in due:
-        keys = {f"documents_reminder:{a.number}:{days}": a for a in waiting if a.applicant.email}
-        existing = set(db.session.scalars(
-            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(list(keys)))
-        )) if keys else set()
-        for key, application in keys.items():
-            if key in existing:
-                continue
-            enqueue(
-                template="documents_reminder",
-                recipient=application.applicant.email,
-                locale=application.applicant.locale,
-                key=key,
+        for application in waiting:
+            applicant = application.applicant
+            # The outbox's key makes a second run (or a second worker) write nothing.
+            ids = notify_contacts(
+                applicant.active_contacts, "documents_reminder", locale=applicant.locale,
+                key=f"documents_reminder:{application.number}:{days}",
                 context={
                     "number": application.number,
                     "child_first_name": application.child_first_name,
                     "until": campaign.documents_until.strftime("%d.%m.%Y"),
                 },
             )
-            sent += 1
+            sent += any(message_id is not None for message_id in ids)
     db.session.flush()
     return sent

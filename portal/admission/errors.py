@@ -45,6 +45,10 @@ MESSAGES = {
     "not_found": _l("Not found."),
     "not_allowed": _l("This action is not allowed now."),
     "not_configured": _l("Sign-in with Түндүк is not available on this service."),
+    "confirmation_required": _l(
+        "This application was made from another e-mail address or phone number. To protect it, we have "
+        "sent a code to %(contact)s: enter it to confirm."
+    ),
     # Not refusals by the rules, but the API's answers when the service fails (portal/errors.py).
     "service_unavailable": _l(
         "The service is not answering right now and nothing was saved. "

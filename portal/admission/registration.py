@@ -14,6 +14,7 @@ from portal.admission import reference, seats
 from portal.admission.calendar import stage_at
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
+from portal.admission.sign_in import require_confirmation
 from portal.admission.status import change_status
 from portal.extensions import db
 from portal.models import (
@@ -199,8 +200,9 @@ def _twin_admitted_within_quota(campaign, family, school, language):
 
 
 def register(applicant, child_pin, school_code, language, *, now, category=None, document=None,
-             notify="application_registered"):
-    """Register one child (R1-R3, R6, R7, R9, R10). Returns the new Application."""
+             notify="application_registered", contact_id=None):
+    """Register one child (R1-R3, R6, R7, R9, R10). Returns the new Application.
+    `contact_id`: the contact the applicant signed in with (None: Түндүк)."""
     campaign = _campaign_or_closed()
     stage = stage_at(campaign, now)
     if stage not in (1, 2):
@@ -254,6 +256,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     application = _new_application(
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
         twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
+        contact_id=contact_id,
     )
     application.known_cancellations_used = facts.cancelled
     if document is not None:
@@ -263,12 +266,13 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     return application
 
 
-def register_together(applicant, child_pins, school_code, language, *, now, document=None):
+def register_together(applicant, child_pins, school_code, language, *, now, document=None, contact_id=None):
     """R6: twins (triplets...) in one submission: the first within the quota,
     the others over it, all or none."""
-    first = register(applicant, child_pins[0], school_code, language, now=now, document=document)
+    first = register(applicant, child_pins[0], school_code, language, now=now, document=document,
+                     contact_id=contact_id)
     others = [
-        register(applicant, pin, school_code, language, now=now, document=document)
+        register(applicant, pin, school_code, language, now=now, document=document, contact_id=contact_id)
         for pin in child_pins[1:]
     ]
     for application in others:
@@ -289,7 +293,8 @@ def _pool_exists(campaign, school, language):
 
 
 def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
-                     twin_group=None, status=REGISTERED, by="applicant", notify="application_registered"):
+                     twin_group=None, status=REGISTERED, by="applicant", notify="application_registered",
+                     contact_id=None):
     pool_id, queue_no, holders = taken
     child = family.child
     application = Application(
@@ -312,6 +317,7 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
         queue_no=queue_no,
         as_representative=family.as_representative,
         twin_group=twin_group,
+        contact_id=contact_id,
         child_pin=child.pin,
         child_last_name=child.last_name,
         child_first_name=child.first_name,
@@ -330,7 +336,7 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
         # Two registrations of the same child raced; the database kept R10.
         raise AdmissionError("already_registered") from None
     application.known_position = holders
-    if notify and applicant.email:
+    if notify:
         notify_applicant(applicant, notify, application)
     return application
 
@@ -367,36 +373,44 @@ def cancellations_left(application):
     return max(limit - used, 0)
 
 
-def _cancel(application, *, by, note=None):
+def _cancel(application, *, by, note=None, check_only=False):
     campaign = application.campaign
     limit = campaign.setting("cancel_limit")
     if application.status not in CANCELLABLE:
         raise AdmissionError("not_allowed")
     if cancellations_used(campaign.id, application.child_pin) >= limit:
         raise AdmissionError("cancel_limit_reached", limit=limit)
-    change_status(application, "cancelled", by=by, note=note)
+    if not check_only:
+        change_status(application, "cancelled", by=by, note=note)
 
 
-def cancel(applicant, number, *, now):
-    """R8: cancel an application; at most `cancel_limit` times per child."""
+def cancel(applicant, number, *, now, contact_id=None, confirmation_code=None, locale="ky"):
+    """R8: cancel an application; at most `cancel_limit` times per child. From
+    another contact than the one it was made from, only with that contact's code."""
     application = _own_application(applicant, number, lock=True)
+    _cancel(application, by="applicant", check_only=True)
+    require_confirmation(application, acting_contact_id=contact_id, code=confirmation_code, now=now, locale=locale)
     _cancel(application, by="applicant")
     notify_applicant(applicant, "application_cancelled", application)
     return application
 
 
-def move(applicant, number, school_code, language, *, now):
-    """Stage 2: move to another school. Counts as a cancellation (R8); all or nothing."""
+def move(applicant, number, school_code, language, *, now, contact_id=None, confirmation_code=None, locale="ky"):
+    """Stage 2: move to another school. Counts as a cancellation (R8); all or
+    nothing. From another contact than the one the application was made from,
+    only with that contact's code."""
     application = _own_application(applicant, number, lock=True)
     campaign = application.campaign
     if stage_at(campaign, now) != 2:
         raise AdmissionError("registration_closed")
     if application.school.code == school_code and application.language == language:
         raise AdmissionError("validation_error")
+    _cancel(application, by="applicant", check_only=True)
+    require_confirmation(application, acting_contact_id=contact_id, code=confirmation_code, now=now, locale=locale)
     _cancel(application, by="applicant", note="moved")
-    moved = register(applicant, application.child_pin, school_code, language, now=now, notify=None)
-    if applicant.email or applicant.phone:
-        notify_applicant(applicant, "application_moved", moved, previous=application)
+    moved = register(applicant, application.child_pin, school_code, language, now=now, notify=None,
+                     contact_id=contact_id)
+    notify_applicant(applicant, "application_moved", moved, previous=application)
     return moved
 
 

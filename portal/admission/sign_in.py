@@ -1,12 +1,21 @@
-"""Parent sign-in: PIN + e-mail, a six-digit one-time code by mail, then a
-session (form) or a bearer token (API).
+"""Parent sign-in without Түндүк: the PIN, the number of the parent's identity
+document, and a six-digit one-time code sent to an e-mail address or a mobile
+number; then a session (form) or a bearer token (API).
 
-- A code expires after CODE_MINUTES and allows CODE_ATTEMPTS tries.
-- Codes are limited per PIN and per e-mail address in a sliding hour; no
-  limit per IP address here, because thousands of parents share one mobile
-  operator's address (coarse per-IP limits belong to the edge, see docs).
-- Every request is answered the same way whether or not the PIN is in the
-  registry, so nobody can learn which PINs exist.
+Trust (DESIGN.md, "Who is signing in"): a PIN is no secret, so it is never
+enough.
+- A code is sent only when the registry holds the PIN and the identity document
+  number given matches the one it holds (where it holds none, it is not asked).
+  The answer is the same whatever the outcome, and every request counts against
+  the PIN's and the contact's limits, so a wrong number teaches nothing.
+- Contacts are bound, never overwritten: the first contact that completes a
+  sign-in is bound to the PIN; a later one is added beside it, and every contact
+  bound before is told at once.
+- An application remembers the contact it was made from; cancelling or moving it
+  from another contact needs a code sent to that one (`require_confirmation`).
+- A code expires after CODE_MINUTES and allows CODE_ATTEMPTS tries. No limit per
+  IP address here: thousands of parents share one mobile operator's address
+  (coarse per-IP limits belong to the edge, see docs/security.md).
 """
 import hashlib
 import hmac
@@ -14,27 +23,30 @@ import re
 import secrets
 from datetime import timedelta
 
+import phonenumbers
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from portal import audit
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
-from portal.models import Applicant, ApiToken, SignInCode
-from portal.notifications import enqueue
+from portal.models import Applicant, ApplicantContact, ApiToken, SignInCode
+from portal.notifications import enqueue, notify_contacts
 from portal.registry import RegistryUnavailable, get_registry
+from portal.registry.ports import same_document
 
 PIN_RE = re.compile(r"^\d{14}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 CODE_MINUTES = 15
 CODE_ATTEMPTS = 5
 CODES_PER_HOUR_PER_PIN = 5
-CODES_PER_HOUR_PER_EMAIL = 10
+CODES_PER_HOUR_PER_CONTACT = 10
 TOKEN_HOURS = 24
 
 
-def _code_hash(pin, code):
+def _code_hash(pin, code, subject=""):
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{pin}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{pin}:{subject}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def _token_hash(token):
@@ -49,85 +61,225 @@ def valid_email(email):
     return isinstance(email, str) and len(email) <= 254 and EMAIL_RE.match(email) is not None
 
 
-def start(pin, email, *, now, locale="ky"):
-    """Mail a code to `email` if `pin` is in the registry. Returns nothing either way."""
-    if not valid_pin(pin) or not valid_email(email):
-        raise AdmissionError("validation_error")
-    email = email.strip().lower()
-    hour_ago = now - timedelta(hours=1)
-    by_pin = db.session.scalar(
-        select(func.count(SignInCode.id)).where(SignInCode.pin == pin, SignInCode.created_at > hour_ago)
-    )
-    by_email = db.session.scalar(
-        select(func.count(SignInCode.id)).where(SignInCode.email == email, SignInCode.created_at > hour_ago)
-    )
-    if by_pin >= CODES_PER_HOUR_PER_PIN or by_email >= CODES_PER_HOUR_PER_EMAIL:
-        raise AdmissionError("rate_limited")
+def mobile_number(phone):
+    """The E.164 form of a mobile number (`+996...`), or None when it is not one.
+    A number without a country code is read as Kyrgyz (people type 0555 ...)."""
+    if not isinstance(phone, str) or not 5 <= len(phone) <= 32:
+        return None
     try:
-        known = get_registry().person(pin) is not None
-    except RegistryUnavailable:
-        raise AdmissionError("registry_unavailable") from None
+        number = phonenumbers.parse(phone, "KG")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def contact_for(*, email=None, phone=None):
+    """(channel, address) of exactly one of an e-mail address or a mobile number."""
+    if bool(email) == bool(phone):
+        raise AdmissionError("validation_error")
+    if email:
+        if not valid_email(email.strip()):
+            raise AdmissionError("validation_error")
+        return "email", email.strip().lower()
+    number = mobile_number(phone)
+    if number is None:
+        raise AdmissionError("validation_error")
+    return "sms", number
+
+
+def masked(address):
+    """A contact as the other contacts are told of it: enough to recognise it,
+    not enough to harvest it (`a***@example.kg`, `+996 *** *** 567`)."""
+    if "@" in address:
+        name, _, domain = address.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return f"{address[:4]} *** *** {address[-3:]}"
+
+
+def _recent(*conditions, now):
+    return db.session.scalar(
+        select(func.count(SignInCode.id)).where(*conditions, SignInCode.created_at > now - timedelta(hours=1))
+    )
+
+
+def _send_code(*, pin, channel, contact, purpose, subject, now, locale, deliver):
+    """Write a code row (always: the limits count it) and, if `deliver`, the message."""
     code = f"{secrets.randbelow(10**6):06d}"
     row = SignInCode(
-        pin=pin,
-        email=email,
-        code_hash=_code_hash(pin, code) if known else None,
-        created_at=now,
-        expires_at=now + timedelta(minutes=CODE_MINUTES),
+        pin=pin, channel=channel, contact=contact, purpose=purpose, subject=subject,
+        code_hash=_code_hash(pin, code, subject or "") if deliver else None,
+        created_at=now, expires_at=now + timedelta(minutes=CODE_MINUTES),
     )
     db.session.add(row)
     db.session.flush()
-    if known:
-        enqueue(
-            template="sign_in_code",
-            recipient=email,
-            locale=locale,
-            key=f"sign_in_code:{row.id}",
-            context={"code": code, "minutes": CODE_MINUTES},
-        )
+    if deliver:
+        template = "sign_in_code" if purpose == "sign_in" else "confirmation_code"
+        enqueue(template=template, recipient=contact, locale=locale, channel=channel,
+                key=f"{template}:{row.id}", context={"code": code, "minutes": CODE_MINUTES, "number": subject})
+    return row
 
 
-def verify(pin, code, *, now, locale="ky"):
-    """Check a code; returns the Applicant (created on first sign-in)."""
-    if not valid_pin(pin) or not (isinstance(code, str) and re.fullmatch(r"\d{6}", code)):
+def start(pin, *, email=None, phone=None, id_document=None, now, locale="ky"):
+    """Send a sign-in code to the contact if the PIN is in the registry and the
+    identity document number matches what the registry holds. Returns the code's
+    row id either way (the form keeps it to ask for the code), never whether
+    anything was sent."""
+    if not valid_pin(pin):
         raise AdmissionError("validation_error")
-    row = db.session.scalars(
+    channel, contact = contact_for(email=email, phone=phone)
+    if id_document is not None and (not isinstance(id_document, str) or len(id_document) > 32):
+        raise AdmissionError("validation_error")
+    if (_recent(SignInCode.pin == pin, now=now) >= CODES_PER_HOUR_PER_PIN
+            or _recent(SignInCode.contact == contact, now=now) >= CODES_PER_HOUR_PER_CONTACT):
+        raise AdmissionError("rate_limited")
+    try:
+        person = get_registry().person(pin)
+    except RegistryUnavailable:
+        raise AdmissionError("registry_unavailable") from None
+    proven = person is not None and (person.id_document is None or same_document(id_document, person.id_document))
+    return _send_code(pin=pin, channel=channel, contact=contact, purpose="sign_in", subject=None,
+                      now=now, locale=locale, deliver=proven).id
+
+
+def _open_code(pin, purpose, subject, now):
+    query = (
         select(SignInCode)
-        .where(SignInCode.pin == pin, SignInCode.used_at.is_(None), SignInCode.expires_at > now)
+        .where(SignInCode.pin == pin, SignInCode.purpose == purpose, SignInCode.used_at.is_(None),
+               SignInCode.expires_at > now)
         .order_by(SignInCode.id.desc())
         .limit(1)
         .with_for_update()
-    ).first()
+    )
+    if subject is not None:
+        query = query.where(SignInCode.subject == subject)
+    return db.session.scalars(query).first()
+
+
+def _check(row, pin, code, subject=""):
+    """Count one try of `code` against `row`; True when it is right."""
     if row is None or row.attempts >= CODE_ATTEMPTS:
-        raise AdmissionError("unauthorized")
+        return False
     row.attempts += 1
-    if row.code_hash is None or not hmac.compare_digest(row.code_hash, _code_hash(pin, code)):
-        db.session.flush()
-        raise AdmissionError("unauthorized", keep_changes=True)
-    row.used_at = now
-    # A used code ends every other open code of this PIN.
+    db.session.flush()
+    return row.code_hash is not None and hmac.compare_digest(row.code_hash, _code_hash(pin, code, subject))
+
+
+def verify(pin, code, *, now, locale="ky"):
+    """Check a sign-in code; returns (Applicant, ApplicantContact). The applicant
+    is created on the first sign-in; the contact is bound if it is new, and the
+    contacts bound before are told."""
+    if not valid_pin(pin) or not (isinstance(code, str) and re.fullmatch(r"\d{6}", code)):
+        raise AdmissionError("validation_error")
+    row = _open_code(pin, "sign_in", None, now)
+    if not _check(row, pin, code):
+        raise AdmissionError("unauthorized", keep_changes=row is not None)
+    # A used code ends every other open sign-in code of this PIN.
     db.session.execute(
         update(SignInCode)
-        .where(SignInCode.pin == pin, SignInCode.used_at.is_(None))
+        .where(SignInCode.pin == pin, SignInCode.purpose == "sign_in", SignInCode.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
+    row.used_at = now
+    applicant = applicant_for_pin(pin, locale=locale)
+    contact = bind_contact(applicant, row.channel, row.contact, now=now)
+    return applicant, contact
+
+
+def applicant_for_pin(pin, *, locale):
+    """The applicant of a PIN, created on the first sign-in; the language of the
+    latest sign-in is the one they are written to in."""
     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == pin)).first()
     if applicant is None:
-        applicant = Applicant(pin=pin, email=row.email, locale=locale)
+        applicant = Applicant(pin=pin, locale=locale)
         db.session.add(applicant)
     else:
-        applicant.email, applicant.locale = row.email, locale
+        applicant.locale = locale
     db.session.flush()
     return applicant
 
 
-def issue_token(applicant, *, now):
+def bind_contact(applicant, channel, address, *, now):
+    """The applicant's contact for this address, bound now if it is new (or was
+    removed); every other active contact is told at once."""
+    contact = db.session.scalars(
+        select(ApplicantContact).where(ApplicantContact.applicant_id == applicant.id,
+                                       ApplicantContact.channel == channel,
+                                       ApplicantContact.address == address)
+    ).first()
+    if contact is not None and contact.removed_at is None:
+        return contact
+    earlier = [c for c in applicant.active_contacts if c is not contact]
+    if contact is None:
+        contact = ApplicantContact(applicant=applicant, channel=channel, address=address, bound_at=now)
+        db.session.add(contact)
+    else:
+        contact.removed_at, contact.bound_at = None, now
+    db.session.flush()
+    if earlier:
+        notify_contacts(earlier, "contact_added", locale=applicant.locale, key=f"contact_added:{contact.id}:{int(now.timestamp())}",
+                        context={"added": masked(address), "channel": channel})
+    return contact
+
+
+def remove_contact(applicant, contact_id, *, acting_contact_id, now):
+    """A parent removes one of their contacts. A contact bound before the one
+    they signed in with cannot be removed from it (an intruder who got in through
+    a new contact must not cut the parent off); it can be removed from itself, or
+    after signing in with Түндүк (`acting_contact_id` None). The last contact
+    stays: a parent must remain reachable."""
+    contact = db.session.get(ApplicantContact, contact_id)
+    if contact is None or contact.applicant_id != applicant.id or contact.removed_at is not None:
+        raise AdmissionError("not_found")
+    if acting_contact_id is not None and contact.id < acting_contact_id:
+        raise AdmissionError("not_allowed")
+    if len(applicant.active_contacts) <= 1:
+        raise AdmissionError("not_allowed")
+    contact.removed_at = now
+    # Its sessions end: the API's tokens here, the web sessions at their next request.
+    db.session.execute(
+        update(ApiToken).where(ApiToken.contact_id == contact.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return contact
+
+
+def require_confirmation(application, *, acting_contact_id, code, now, locale):
+    """Cancelling or moving an application made from another contact needs a code
+    sent to that contact (trust, DESIGN.md). Without `code`: send one and refuse
+    with `confirmation_required`. With it: check it, or refuse as `unauthorized`.
+    Nothing to confirm when the parent acts from the application's own contact,
+    signed in with Түндүк (`acting_contact_id` None), or when that contact was
+    removed."""
+    made_from = application.contact
+    if made_from is None or made_from.removed_at is not None or acting_contact_id in (None, made_from.id):
+        return
+    pin, number = application.applicant.pin, application.number
+    if code is None:
+        if _recent(SignInCode.pin == pin, now=now) >= CODES_PER_HOUR_PER_PIN:
+            raise AdmissionError("rate_limited")
+        _send_code(pin=pin, channel=made_from.channel, contact=made_from.address, purpose="confirm",
+                   subject=number, now=now, locale=locale, deliver=True)
+        raise AdmissionError("confirmation_required", keep_changes=True, contact=masked(made_from.address))
+    row = _open_code(pin, "confirm", number, now)
+    if not (isinstance(code, str) and re.fullmatch(r"\d{6}", code)) or not _check(row, pin, code, number):
+        raise AdmissionError("unauthorized", keep_changes=row is not None)
+    row.used_at = now
+    db.session.flush()
+
+
+def issue_token(applicant, *, now, contact=None):
     token = secrets.token_urlsafe(32)
     db.session.add(
         ApiToken(
             token_hash=_token_hash(token),
             applicant_id=applicant.id,
+            contact_id=contact.id if contact is not None else None,
             created_at=now,
             expires_at=now + timedelta(hours=TOKEN_HOURS),
         )
@@ -137,17 +289,18 @@ def issue_token(applicant, *, now):
 
 
 def applicant_for_token(token, *, now):
+    """(Applicant, contact id or None) of a valid token, or (None, None)."""
     if not token:
-        return None
+        return None, None
     # One round trip for the token and its applicant: every API call starts here.
     row = db.session.execute(
-        select(Applicant, ApiToken.revoked_at, ApiToken.expires_at)
+        select(Applicant, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.contact_id)
         .join(ApiToken, ApiToken.applicant_id == Applicant.id)
         .where(ApiToken.token_hash == _token_hash(token))
     ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return None
-    return row.Applicant
+        return None, None
+    return row.Applicant, row.contact_id
 
 
 def sign_in_with_state_identity(pin, *, now, locale="ky"):
@@ -155,11 +308,8 @@ def sign_in_with_state_identity(pin, *, now, locale="ky"):
     Connect) vouched for; the edge has checked its signed token (portal/identity/).
     The PIN must be in the registry too. Returns the Applicant, created at the
     first sign-in with no contact: Түндүк gives none (DESIGN.md, "Who is signing in").
+    A session from it has no contact (`contact_id` None): it needs no confirmation code.
     """
-    # Kept inside: this change to the module stays one function while the code
-    # sign-in above is reworked (move it to the top when the two are merged).
-    from portal import audit
-
     if not valid_pin(pin):
         raise AdmissionError("unauthorized")
     try:
@@ -168,14 +318,7 @@ def sign_in_with_state_identity(pin, *, now, locale="ky"):
         raise AdmissionError("registry_unavailable") from None
     if not known:
         raise AdmissionError("unauthorized")
-    applicant = db.session.scalars(select(Applicant).where(Applicant.pin == pin)).first()
-    if applicant is None:
-        # email is NOT NULL until the contacts rework makes it nullable: "" means none.
-        applicant = Applicant(pin=pin, email="", locale=locale, created_at=now)
-        db.session.add(applicant)
-    else:
-        applicant.locale = locale
-    db.session.flush()
+    applicant = applicant_for_pin(pin, locale=locale)
     with audit.acting_as(f"applicant:{applicant.id}"):
         audit.record("sign_in", "applicants", entity_id=str(applicant.id), note="tunduk")
     return applicant

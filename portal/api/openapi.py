@@ -7,6 +7,7 @@ ERROR_CODES = [
     "document_required", "unauthorized", "rate_limited", "registry_unavailable",
     "school_not_available", "not_found", "not_allowed", "service_unavailable", "server_error",
     "not_configured",
+    "confirmation_required",
 ]
 LANGUAGES = ["ky", "ru", "uz", "tj", "en"]
 PIN = {"type": "string", "pattern": "^[0-9]{14}$"}
@@ -47,6 +48,21 @@ SCHEMAS = {
             # application they hold (a retry after a lost answer learns its place).
             "application": _ref("Application"),
         },
+    },
+    "ContactList": {
+        "type": "object",
+        "required": ["contacts"],
+        "properties": {"contacts": {"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "channel", "address", "bound_at", "current"],
+            "properties": {
+                "id": {"type": "integer"},
+                "channel": {"type": "string", "enum": ["email", "sms"]},
+                "address": {"type": "string"},
+                "bound_at": {"type": "string", "format": "date-time"},
+                "current": {"type": "boolean"},
+            },
+        }}},
     },
     "LanguageSeats": {
         "type": "object",
@@ -137,6 +153,15 @@ SCHEMAS = {
                          "description": "PDF, JPEG or PNG, at most 5 MB (checked by content)"},
         },
     },
+    "SignedOut": {
+        "type": "object",
+        "required": ["status", "tokens_revoked"],
+        "properties": {
+            "status": {"type": "string", "enum": ["signed_out"]},
+            "tokens_revoked": {"type": "integer", "minimum": 0,
+                               "description": "how many tokens this call ended"},
+        },
+    },
     "Me": {
         "type": "object",
         "required": ["applicant", "children"],
@@ -152,6 +177,7 @@ SCHEMAS = {
 }
 
 BEARER = [{"bearer": []}]
+CODE = {"type": "string", "pattern": "^[0-9]{6}$"}
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -171,10 +197,18 @@ def document():
         },
         "paths": {
             "/auth/start": {"post": {
-                "summary": "Mail a six-digit sign-in code if the PIN is in the registry",
+                "summary": "Send a six-digit sign-in code, by e-mail or SMS, if the PIN is in the registry "
+                           "and the identity document number matches",
+                "description": "Give exactly one of `email` and `phone` (E.164). The code is sent only when the "
+                               "registry holds the PIN and `id_document` matches the number of the identity "
+                               "document it holds (where it holds none, it is not asked); the answer is the same "
+                               "either way. A contact new to this PIN is bound at the first successful verify, "
+                               "and the contacts bound before are told at once.",
                 "requestBody": {"required": True, "content": _json({
-                    "type": "object", "required": ["pin", "email"],
-                    "properties": {"pin": PIN, "email": {"type": "string", "format": "email"}}})},
+                    "type": "object", "required": ["pin"],
+                    "properties": {"pin": PIN, "email": {"type": "string", "format": "email"},
+                                   "phone": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$"},
+                                   "id_document": {"type": "string", "maxLength": 32}}})},
                 "responses": {"202": {"description": "Accepted (the same answer whether or not the PIN exists)",
                                       "content": _json({"type": "object"})},
                               **_errors(422, 429, 503)},
@@ -203,6 +237,21 @@ def document():
                 "responses": {**_ok(200, {"type": "object", "required": ["token"],
                                           "properties": {"token": {"type": "string"}}}),
                               **_errors(401, 404, 422, 429, 503)},
+            }},
+            "/auth/sign-out": {"post": {
+                "summary": "Sign out: the token of this call ends at once",
+                "description": "Later calls with it answer 401 `unauthorized`. The applicant's other "
+                               "tokens and their sessions on the public site go on.",
+                "security": BEARER,
+                "responses": {**_ok(200, _ref("SignedOut")), **_errors(401)},
+            }},
+            "/auth/sign-out-everywhere": {"post": {
+                "summary": "Sign out everywhere: every token of the applicant ends, and their "
+                           "sessions on the public site",
+                "description": "For a lost phone or a shared computer. Later calls with any of the "
+                               "tokens answer 401 `unauthorized`; signing in again gives a new token.",
+                "security": BEARER,
+                "responses": {**_ok(200, _ref("SignedOut")), **_errors(401)},
             }},
             "/me": {"get": {
                 "summary": "The applicant and the children linked to them in the registry",
@@ -245,20 +294,45 @@ def document():
             }},
             "/applications/{number}/cancel": {"post": {
                 "summary": "Cancel an application (at most 3 times per child and campaign)",
+                "description": "An application made from another contact (e-mail or phone) than the one "
+                               "this token was signed in with needs that contact's confirmation: without "
+                               "`confirmation_code` the answer is 428 `confirmation_required` and a code goes "
+                               "to that contact; repeat the call with it.",
                 "security": BEARER,
                 "parameters": [NUMBER],
-                "responses": {**_ok(200, _ref("Application")), **_errors(401, 404, 409)},
+                "requestBody": {"required": False, "content": _json({
+                    "type": "object", "properties": {"confirmation_code": CODE}})},
+                "responses": {**_ok(200, _ref("Application")), **_errors(401, 404, 409, 422, 428, 429)},
             }},
             "/applications/{number}/move": {"post": {
                 "summary": "Stage 2: move to another school (counts as a cancellation)",
+                "description": "An application made from another contact (e-mail or phone) than the one "
+                               "this token was signed in with needs that contact's confirmation: without "
+                               "`confirmation_code` the answer is 428 `confirmation_required` and a code goes "
+                               "to that contact; repeat the call with it.",
                 "security": BEARER,
                 "parameters": [NUMBER],
                 "requestBody": {"required": True, "content": _json({
                     "type": "object", "required": ["school_code", "language"],
                     "properties": {"school_code": {"type": "string", "minLength": 1},
-                                   "language": {"type": "string", "enum": LANGUAGES}}})},
+                                   "language": {"type": "string", "enum": LANGUAGES},
+                                   "confirmation_code": CODE}})},
                 "responses": {**_ok(201, _ref("Application"), "Moved"),
-                              **_errors(401, 403, 404, 409, 422, 503)},
+                              **_errors(401, 403, 404, 409, 422, 428, 429, 503)},
+            }},
+            "/contacts": {"get": {
+                "summary": "The e-mail addresses and mobile numbers bound to the applicant's PIN",
+                "security": BEARER,
+                "responses": {**_ok(200, _ref("ContactList")), **_errors(401)},
+            }},
+            "/contacts/{contact_id}": {"delete": {
+                "summary": "Remove a bound contact",
+                "description": "Not the last one, and not one bound before the contact this token was "
+                               "signed in with (409 `not_allowed`): an intruder who got in through a new "
+                               "contact cannot cut the parent off.",
+                "security": BEARER,
+                "parameters": [{"name": "contact_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {**_ok(200, _ref("ContactList")), **_errors(401, 404, 409)},
             }},
             "/free-seats": {"get": {
                 "summary": "Public: free seats per school and language",

@@ -57,3 +57,15 @@ def application(app):
             for event in app.history
         ],
     }
+
+
+def contacts(applicant, current_contact_id):
+    """The applicant's bound contacts, oldest first; `current` marks the one this
+    sign-in came through (none after a sign-in with Түндүк)."""
+    return {
+        "contacts": [
+            {"id": contact.id, "channel": contact.channel, "address": contact.address,
+             "bound_at": contact.bound_at.isoformat(), "current": contact.id == current_contact_id}
+            for contact in applicant.active_contacts
+        ]
+    }

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock
-from portal.admission import registration, schools as school_choice, sign_in
+from portal.admission import registration, schools as school_choice, sign_in, sign_out
 from portal.admission.documents import store_document
 from portal.admission.errors import AdmissionError
 from portal.api import serializers
@@ -49,6 +49,7 @@ STATUS = {
     "not_found": 404,
     "not_allowed": 409,
     "not_configured": 404,  # POST /auth/tunduk where no state identity is configured
+    "confirmation_required": 428,  # a code went to the contact the application was made from
     "service_unavailable": 503,  # the database was lost mid-request: nothing saved
     "server_error": 500,
 }
@@ -99,10 +100,10 @@ def requires_applicant(view):
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else None
-        applicant = sign_in.applicant_for_token(token, now=clock.now())
+        applicant, contact_id = sign_in.applicant_for_token(token, now=clock.now())
         if applicant is None:
             raise AdmissionError("unauthorized")
-        g.applicant = applicant
+        g.applicant, g.contact_id, g.api_token = applicant, contact_id, token
         set_request_actor(f"applicant:{applicant.id}")
         return view(*args, **kwargs)
 
@@ -137,15 +138,17 @@ def openapi():
 
 def auth_start():
     body = _json_body()
-    sign_in.start(_text(body, "pin"), _text(body, "email"), now=clock.now(), locale=_locale())
+    sign_in.start(_text(body, "pin"), email=_text(body, "email", required=False),
+                  phone=_text(body, "phone", required=False),
+                  id_document=_text(body, "id_document", required=False), now=clock.now(), locale=_locale())
     db.session.commit()
     return jsonify({"status": "code_sent_if_known"}), 202
 
 
 def auth_verify():
     body = _json_body()
-    applicant = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
-    token = sign_in.issue_token(applicant, now=clock.now())
+    applicant, contact = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
+    token = sign_in.issue_token(applicant, now=clock.now(), contact=contact)
     db.session.commit()
     return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
 
@@ -167,6 +170,22 @@ def auth_tunduk():
     token = sign_in.issue_token(applicant, now=clock.now())
     db.session.commit()
     return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
+
+
+@requires_applicant
+def auth_sign_out():
+    """The token of this call ends; the applicant's other devices stay signed in."""
+    ended = sign_out.revoke_token(g.applicant, g.api_token, now=clock.now())
+    db.session.commit()
+    return jsonify({"status": "signed_out", "tokens_revoked": ended})
+
+
+@requires_applicant
+def auth_sign_out_everywhere():
+    """Every token of the applicant ends, and their sessions on the public site."""
+    ended = sign_out.sign_out_everywhere(g.applicant, now=clock.now())
+    db.session.commit()
+    return jsonify({"status": "signed_out", "tokens_revoked": ended})
 
 
 @requires_applicant
@@ -213,7 +232,7 @@ def create_application():
     try:
         application = registration.register(
             g.applicant, child_pin, school_code, language,
-            now=clock.now(), category=category, document=document,
+            now=clock.now(), category=category, document=document, contact_id=g.contact_id,
         )
     except AdmissionError as error:
         if error.code != "already_registered":
@@ -262,7 +281,12 @@ def get_application(number):
 
 @requires_applicant
 def cancel_application(number):
-    application = registration.cancel(g.applicant, number, now=clock.now())
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    application = registration.cancel(
+        g.applicant, number, now=clock.now(), contact_id=g.contact_id,
+        confirmation_code=_text(body, "confirmation_code", required=False), locale=_locale(),
+    )
     db.session.commit()
     return jsonify(serializers.application(application))
 
@@ -271,10 +295,24 @@ def cancel_application(number):
 def move_application(number):
     body = _json_body()
     moved = registration.move(
-        g.applicant, number, _text(body, "school_code"), _text(body, "language"), now=clock.now()
+        g.applicant, number, _text(body, "school_code"), _text(body, "language"), now=clock.now(),
+        contact_id=g.contact_id, confirmation_code=_text(body, "confirmation_code", required=False),
+        locale=_locale(),
     )
     db.session.commit()
     return jsonify(serializers.application(moved)), 201
+
+
+@requires_applicant
+def contacts():
+    return jsonify(serializers.contacts(g.applicant, g.contact_id))
+
+
+@requires_applicant
+def remove_contact(contact_id):
+    sign_in.remove_contact(g.applicant, contact_id, acting_contact_id=g.contact_id, now=clock.now())
+    db.session.commit()
+    return jsonify(serializers.contacts(g.applicant, g.contact_id))
 
 
 def free_seats():

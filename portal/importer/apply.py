@@ -52,8 +52,8 @@ BULK = {
     "registry_persons.csv": BulkTable(
         "registry_persons",
         ("pin",),
-        ("last_name", "first_name", "patronymic", "sex", "birth_date", "address_id", "has_documents"),
-        "SELECT pin, last_name, first_name, patronymic, sex, birth_date, address_id, has_documents"
+        ("last_name", "first_name", "patronymic", "sex", "birth_date", "address_id", "has_documents", "id_document"),
+        "SELECT pin, last_name, first_name, patronymic, sex, birth_date, address_id, has_documents, id_document"
         " FROM import_registry_persons",
     ),
     "registry_links.csv": BulkTable(

@@ -74,7 +74,7 @@ def read_rows(path, spec, problems):
                 problems.add(file, 1, _("the file is empty; a header row is expected"))
             return
         header = [name.strip() for name in header]
-        missing = [column.name for column in spec.columns if column.name not in header]
+        missing = [column.name for column in spec.columns if column.name not in header and not column.may_be_absent]
         for name in missing:
             problems.add(file, 1, _("the header has no column %(column)s", column=name))
         for name in sorted({name for name in header if header.count(name) > 1}):
@@ -83,7 +83,8 @@ def read_rows(path, spec, problems):
             return
 
         names = [column.name for column in spec.columns]
-        converters = [(header.index(column.name), column.converter()) for column in spec.columns]
+        converters = [(header.index(column.name) if column.name in header else None, column.converter())
+                      for column in spec.columns]
         width = len(header)
         checks_row = spec.name in ("staff.csv", "registry_links.csv")
         last = reader.line_num
@@ -108,7 +109,7 @@ def read_rows(path, spec, problems):
             values = [line]
             for position, convert in converters:
                 try:
-                    values.append(convert(row[position].strip()))
+                    values.append(convert(row[position].strip() if position is not None else ""))
                 except FieldError as error:
                     problems.add(file, line, str(error))
                     values.append(None)

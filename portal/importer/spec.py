@@ -49,6 +49,9 @@ class Column:
     choices: tuple = ()
     sql_type: str = "text"  # staging column type: text, integer, boolean, date
     null_when_empty: bool = False  # an optional reference: empty means none
+    # An optional column (data-formats.md says so): a file may leave it out of its
+    # header, and every row then has it empty.
+    may_be_absent: bool = False
 
     def converter(self):
         """A function raw string -> stored value, raising FieldError."""
@@ -239,6 +242,8 @@ FILES = (
             Column("birth_date", "date", sql_type="date"),
             Column("address_id", "text", False, _length(Address.address_id), null_when_empty=True),
             Column("has_documents", "flag", sql_type="boolean"),
+            Column("id_document", "text", False, _length(RegistryPerson.id_document), null_when_empty=True,
+                   may_be_absent=True),
         ),
         key=("pin",),
         references=(Reference("address_id", "addresses.csv", "addresses", "address_id"),),

@@ -10,6 +10,7 @@ REDIS_URL, `run_in_process` does the same work in a plain loop.
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -80,24 +81,68 @@ def run_worker(*, burst=False, name=None, fork=True):
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 
-def run_in_process(*, burst=False):
-    """Without Redis (OUTBOX_DELIVER_INLINE=0 keeps mail out of requests): the
-    same work in one process, in a loop: due messages every
-    OUTBOX_SWEEP_SECONDS, the deadlines on their schedule."""
+def _in_process_work():
+    """What the periodic jobs of `schedule.periodic_jobs` do, without RQ (the
+    outbox sweep is `deliver_pending`, below): name -> function(now)."""
+    from portal import retention
+    from portal.audit_chain import seal
     from portal.jobs.deadlines import run_deadlines
+
+    return {
+        "deadlines": run_deadlines,
+        "audit-seal": lambda now: seal(now=now),
+        "retention": lambda now: retention.run(now=now),
+    }
+
+
+def run_due_jobs(app, due, now):
+    """Run every in-process periodic job whose slot `due[name]` has come, each in
+    its own app context and as its own actor, then give it its next slot. A job
+    that fails is logged and tried again at its next slot; the loop goes on.
+    Returns the names run."""
+    work, ran = _in_process_work(), []
+    for periodic in periodic_jobs(app):
+        if periodic.name not in work or now < due.setdefault(periodic.name, next_slot(periodic, now)):
+            continue
+        with app.app_context(), acting_as(f"job:{periodic.name}"):
+            try:
+                work[periodic.name](clock.now())
+                db.session.commit()
+                ran.append(periodic.name)
+            except Exception:  # noqa: BLE001 - a periodic job must not end the loop
+                db.session.rollback()
+                log.exception("in-process job %s failed; it runs again at its next slot", periodic.name)
+        due[periodic.name] = next_slot(periodic, datetime.now(timezone.utc))
+    return ran
+
+
+def run_in_process(*, burst=False, app=None):
+    """Without Redis (the embedded default, or OUTBOX_DELIVER_INLINE=0 to keep mail
+    out of requests): the same work in one process, in a loop: due messages every
+    OUTBOX_SWEEP_SECONDS, and the deadlines, the audit trail's seals and retention
+    on their schedules."""
     from portal.jobs.outbox import deliver_pending
 
-    app = current_app._get_current_object()
-    deadlines = next(p for p in periodic_jobs(app) if p.name == "deadlines")
-    due = next_slot(deadlines, datetime.now(timezone.utc))
+    app = app or current_app._get_current_object()
+    due = {}
+    run_due_jobs(app, due, datetime.now(timezone.utc))  # first slots only: nothing is due yet
     while True:
         with app.app_context():
-            while deliver_pending(limit=500):
-                pass
+            try:
+                while deliver_pending(limit=500):
+                    pass
+            except Exception:  # noqa: BLE001 - retried at the next turn
+                log.exception("in-process outbox delivery failed")
         if burst:
             return
-        if datetime.now(timezone.utc) >= due:
-            with app.app_context(), acting_as("job:deadlines"):
-                run_deadlines(clock.now())
-            due = next_slot(deadlines, datetime.now(timezone.utc))
+        run_due_jobs(app, due, datetime.now(timezone.utc))
         time.sleep(app.config["OUTBOX_SWEEP_SECONDS"])
+
+
+def start_in_process(app):
+    """The embedded default's worker: `run_in_process` in a daemon thread of the
+    serving process (the demo), so that deadlines, seals and retries happen with
+    no Redis and no second command. Returns the thread."""
+    thread = threading.Thread(target=run_in_process, kwargs={"app": app}, name="mektep-jobs", daemon=True)
+    thread.start()
+    return thread

@@ -29,17 +29,55 @@ STATUSES = ACTIVE_STATUSES + ("cancelled", "documents_missing", "transferred_to_
 
 
 class Applicant(db.Model):
-    """A parent or legal representative who has signed in at least once."""
+    """A parent or legal representative who has signed in at least once.
+
+    How to reach them is in `contacts` (ApplicantContact): every e-mail address
+    and mobile number that completed a sign-in, bound to the PIN, never replaced."""
 
     __tablename__ = "applicants"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pin: Mapped[str] = mapped_column(String(14), unique=True)
-    email: Mapped[str] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(16))  # E.164
     locale: Mapped[str] = mapped_column(String(2), default="ky")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by `flask retention run`: the PIN and contacts are gone.
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Raised at sign-out (and sign-out everywhere): every form session holding an
+    # older value has ended (`portal.public.edge.current_applicant`).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    contacts: Mapped[list["ApplicantContact"]] = relationship(
+        back_populates="applicant", order_by="ApplicantContact.id"
+    )
+
+    @property
+    def active_contacts(self):
+        return [contact for contact in self.contacts if contact.removed_at is None]
+
+
+CONTACT_CHANNELS = ("email", "sms")
+
+
+class ApplicantContact(db.Model):
+    """An e-mail address or a mobile number (E.164) bound to an applicant's PIN by a
+    completed sign-in. Every notice goes to every active contact; a later sign-in
+    through another contact adds a row and tells the earlier ones (trust, DESIGN.md)."""
+
+    __tablename__ = "applicant_contacts"
+    __table_args__ = (
+        CheckConstraint(sql_in("channel", CONTACT_CHANNELS), name="channel"),
+        UniqueConstraint("applicant_id", "channel", "address"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(254))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    applicant: Mapped[Applicant] = relationship(back_populates="contacts")
+
+    def __str__(self):
+        return self.address
 
 
 class Application(db.Model):
@@ -74,6 +112,9 @@ class Application(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The school's first-come-first-served order: the seat pool's `issued` at commit.
     queue_no: Mapped[int] = mapped_column(Integer)
+    # The contact the applicant had signed in with when registering: a cancel or a
+    # move from another contact needs a code sent to this one (trust, DESIGN.md).
+    contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("applicant_contacts.id"))
     # The applicant acts as a legal representative (R9), not as a parent.
     as_representative: Mapped[bool] = mapped_column(Boolean, default=False)
     twin_group: Mapped[Optional[str]] = mapped_column(String(20), index=True)
@@ -90,6 +131,7 @@ class Application(db.Model):
 
     campaign: Mapped[Campaign] = relationship()
     applicant: Mapped[Applicant] = relationship()
+    contact: Mapped[Optional[ApplicantContact]] = relationship()
     school: Mapped[School] = relationship()
     history: Mapped[list["ApplicationEvent"]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"

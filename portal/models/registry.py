@@ -27,6 +27,9 @@ class RegistryPerson(db.Model):
         ForeignKey("addresses.address_id"), index=True
     )
     has_documents: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The number of the person's identity document (ID card or passport); a parent
+    # signing in without Түндүк proves who they are with it.
+    id_document: Mapped[Optional[str]] = mapped_column(String(32))
 
 
 class RegistryLink(db.Model):

@@ -43,6 +43,9 @@ class StaffUser(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(2), default="ky")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Raised at sign-out, a new password and disabling: every session holding an
+    # older value has ended (`get_id`, `portal.staff_accounts.end_sessions`).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     district: Mapped[Optional[District]] = relationship()
     school: Mapped[Optional[School]] = relationship()
@@ -50,6 +53,11 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self):  # Flask-Login: a disabled or never-activated user cannot sign in
         return self.is_enabled and self.password_hash is not None
+
+    def get_id(self):
+        # Flask-Login keeps this in the session (and would in a remember cookie):
+        # Flask-Login's "alternative token", so that raising the version ends them.
+        return f"{self.id}:{self.session_version or 0}"
 
     def __str__(self):
         return self.email

@@ -80,13 +80,22 @@ def cancel(number):
     row = _own(number)
     form = CancelForm()
     if form.validate_on_submit():
-        done, error = attempt(lambda: registration.cancel(g.applicant, number, now=clock.now()))
+        done, error = attempt(lambda: registration.cancel(
+            g.applicant, number, now=clock.now(), contact_id=g.contact_id, confirmation_code=form.code(),
+            locale=edge.locale()))
         if error is None:
             flash(_("The application %(number)s is cancelled and its seat released.", number=number))
             return redirect(url_for("public.application", number=number))
         return render_form("public/cancel.html", error, form=form, application=_own(number),
+                           needs_code=_needs_code(form, error), error_target="#confirmation_code",
                            **_facts(_own(number)))
-    return render_form("public/cancel.html", form=form, application=row, **_facts(row))
+    return render_form("public/cancel.html", form=form, application=row, needs_code=False,
+                       errors=form_errors(form, ("confirmation_code",)), **_facts(row))
+
+
+def _needs_code(form, error):
+    """Whether the page asks for the confirmation code: a code was sent, or one was typed."""
+    return error.code in ("confirmation_required", "unauthorized") or bool(form.code())
 
 
 @signed_in
@@ -124,12 +133,16 @@ def move_confirm(number):
     form = MoveForm()
     context = dict(form=form, application=row, target=target, language=chosen["language"], **_facts(row))
     if not form.validate_on_submit():
-        return render_form("public/move_confirm.html", **context)
+        return render_form("public/move_confirm.html", needs_code=False,
+                           errors=form_errors(form, ("confirmation_code",)), **context)
     moved, error = attempt(lambda: registration.move(
-        g.applicant, number, chosen["school"], chosen["language"], now=clock.now()))
+        g.applicant, number, chosen["school"], chosen["language"], now=clock.now(), contact_id=g.contact_id,
+        confirmation_code=form.code(), locale=edge.locale()))
     if error is not None:
-        return render_form("public/move_confirm.html", error,
-                           error_target=url_for("public.move", number=number), **context)
+        needs_code = _needs_code(form, error)
+        target = "#confirmation_code" if needs_code else url_for("public.move", number=number)
+        return render_form("public/move_confirm.html", error, error_target=target, needs_code=needs_code,
+                           **context)
     session.pop("move", None)
     return redirect(url_for("public.confirmation", number=moved.number))
 

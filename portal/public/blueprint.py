@@ -5,7 +5,15 @@ only in POST bodies, application numbers reveal nothing of others (DESIGN.md).
 """
 from flask import Blueprint
 
-from portal.public import application_views, register_views, sign_in_views, statistics_views, tunduk_views, views
+from portal.public import (
+    application_views,
+    contact_views,
+    register_views,
+    sign_in_views,
+    statistics_views,
+    tunduk_views,
+    views,
+)
 
 bp = Blueprint("public", __name__)
 GET_POST = ["GET", "POST"]
@@ -21,6 +29,7 @@ bp.add_url_rule("/sign-in/code", "sign_in_code", sign_in_views.sign_in_code, met
 bp.add_url_rule("/sign-in/tunduk", "sign_in_tunduk", tunduk_views.sign_in_tunduk)
 bp.add_url_rule("/sign-in/tunduk/callback", "sign_in_tunduk_callback", tunduk_views.sign_in_tunduk_callback)
 bp.add_url_rule("/sign-out", "sign_out", sign_in_views.sign_out, methods=["POST"])
+bp.add_url_rule("/contacts", "contacts", contact_views.contacts, methods=GET_POST)
 
 bp.add_url_rule("/children", "children", register_views.children)
 bp.add_url_rule("/register/child/<ref>", "begin", register_views.begin)

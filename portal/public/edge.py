@@ -6,14 +6,20 @@ Personal data stays out of URLs and cookies: the session cookie holds the
 applicant's id, the id of a pending sign-in code and a draft made of school
 codes and opaque child references; a child is named in a URL by an HMAC of its
 PIN that only this server can tie back to it.
+
+The cookie also holds a copy of the applicant's session version: sign-out
+raises the version (`portal.admission.sign_out`), so a copy of the cookie kept
+from before signs nobody in. It is checked on the applicant's row, which every
+signed-in page loads anyway.
 """
 import functools
 import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
 
-from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from portal import clock
 from portal.admission import sign_in
@@ -26,7 +32,7 @@ from portal.registry import RegistryUnavailable, get_registry
 # Refusals shown with their own HTTP status; every other refusal re-renders the
 # form with 422.
 STATUS = {"registry_unavailable": 503, "rate_limited": 429, "unauthorized": 401, "not_found": 404,
-          "not_allowed": 409}
+          "not_allowed": 409, "confirmation_required": 428}
 SESSION_KEYS_KEPT_ON_SIGN_IN = ("lang",)
 
 
@@ -36,16 +42,21 @@ def locale():
 
 # --- the signed-in parent ----------------------------------------------------
 
-def start_session(applicant):
-    """A fresh session for a signed-in parent (no fixation: nothing else survives)."""
+def start_session(applicant, contact=None):
+    """A fresh session for a signed-in parent (no fixation: nothing else survives).
+    `contact`: the contact whose code signed them in; None after Түндүк."""
     kept = {key: session[key] for key in SESSION_KEYS_KEPT_ON_SIGN_IN if key in session}
     session.clear()
     session.update(kept)
     session["applicant_id"] = applicant.id
+    session["contact_id"] = contact.id if contact is not None else None
+    session["applicant_version"] = applicant.session_version
     session["signed_in_at"] = clock.now().timestamp()
 
 
 def end_session():
+    """Forget the signed-in parent in this cookie (sign-out also ends it on the
+    server: `portal.admission.sign_out.end_web_sessions`)."""
     kept = {key: session[key] for key in SESSION_KEYS_KEPT_ON_SIGN_IN if key in session}
     session.clear()
     session.update(kept)
@@ -53,14 +64,24 @@ def end_session():
 
 def current_applicant():
     applicant_id, since = session.get("applicant_id"), session.get("signed_in_at")
-    if applicant_id is None or since is None:
+    # A session from before contacts were bound has no "contact_id": sign in again.
+    if applicant_id is None or since is None or "contact_id" not in session:
         return None
     # A form session lasts as long as an API token.
     started = datetime.fromtimestamp(since, tz=timezone.utc)
     if clock.now() - started > timedelta(hours=sign_in.TOKEN_HOURS):
         end_session()
         return None
-    return db.session.get(Applicant, applicant_id)
+    applicant = db.session.get(Applicant, applicant_id)
+    if applicant is None or applicant.session_version != session.get("applicant_version"):
+        end_session()  # ended on the server: signed out here, or everywhere from the app
+        flash(_("You have been signed out. Please sign in again."))
+        return None
+    contact_id = session["contact_id"]
+    if contact_id is not None and contact_id not in {contact.id for contact in applicant.active_contacts}:
+        end_session()  # the contact it came through was removed
+        return None
+    return applicant
 
 
 def signed_in(view):
@@ -72,7 +93,7 @@ def signed_in(view):
             if request.method == "GET":
                 session["after_sign_in"] = request.path
             return redirect(url_for("public.sign_in"))
-        g.applicant = applicant
+        g.applicant, g.contact_id = applicant, session.get("contact_id")
         set_request_actor(f"applicant:{applicant.id}")
         return view(*args, **kwargs)
 

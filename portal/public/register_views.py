@@ -289,10 +289,11 @@ def _submit(kids, school_code, language, teacher):
     now, document = clock.now(), _drafted_document()
     if len(kids) > 1:
         return registration.register_together(
-            g.applicant, [person.pin for _, _, person in kids], school_code, language, now=now, document=document)
+            g.applicant, [person.pin for _, _, person in kids], school_code, language, now=now, document=document,
+            contact_id=g.contact_id)
     return [registration.register(
         g.applicant, kids[0][2].pin, school_code, language, now=now,
-        category="teacher" if teacher else None, document=document)]
+        category="teacher" if teacher else None, document=document, contact_id=g.contact_id)]
 
 
 @signed_in

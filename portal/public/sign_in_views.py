@@ -1,16 +1,18 @@
-"""Parents sign in with PIN and e-mail, then the one-time code (the same
-domain functions, and so the same limits, as the API); or, first where it is
-configured, with Түндүк (portal/public/tunduk_views.py)."""
-from flask import redirect, request, session, url_for
+"""Parents sign in with PIN, identity document number and an e-mail address or
+a mobile number, then the one-time code (the same domain functions, and so the
+same limits, as the API); or, first where it is configured, with Түндүк
+(portal/public/tunduk_views.py)."""
+from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from forms.sign_in import CodeForm, SignInForm
 from portal import clock
 from portal.admission import sign_in as sign_in_rules
 from portal.admission.errors import AdmissionError
 from portal.errors import RETRY_AFTER_SECONDS
+from portal.admission import sign_out as sign_out_rules
+from portal.audit import set_request_actor
 from portal.extensions import db
 from portal.identity import get_state_identity
 from portal.models import SignInCode
@@ -67,15 +69,12 @@ def sign_in():
     if request.method == "GET" and PROBLEM in session:
         return _came_back_from_tunduk(form)
     if not form.validate_on_submit():
-        return _sign_in_page(form, errors=form_errors(form, ("pin", "email")))
-    pin, email = form.pin.data, form.email.data
+        return _sign_in_page(form, errors=form_errors(form, ("pin", "id_document", "contact")))
 
     def mail_a_code():
-        sign_in_rules.start(pin, email, now=clock.now(), locale=locale())
         # The session remembers the code's row, not the PIN: no PIN in the cookie.
-        return db.session.scalar(
-            select(SignInCode.id).where(SignInCode.pin == pin).order_by(SignInCode.id.desc()).limit(1)
-        )
+        return sign_in_rules.start(form.pin.data, id_document=form.id_document.data, now=clock.now(),
+                                   locale=locale(), **form.contact_fields())
 
     code_id, error = attempt(mail_a_code)
     if error is not None:
@@ -94,21 +93,28 @@ def sign_in_code():
     if not form.validate_on_submit():
         return render_form("public/sign_in_code.html", form=form, errors=form_errors(form, ("code",)))
     pin = pending.pin
-    applicant, error = attempt(
+    signed, error = attempt(
         lambda: sign_in_rules.verify(pin, form.code.data, now=clock.now(), locale=locale())
     )
     if error is None:
         target = after_sign_in_target()
-        start_session(applicant)
+        start_session(*signed)
         return redirect(target)
     if error.code == "unauthorized":
         form.code.errors.append(
-            _("The code is not right or has expired. Check the latest e-mail from us, or ask for a new code.")
+            _("The code is not right or has expired. Check the latest message from us, or ask for a new code.")
         )
         return render_form("public/sign_in_code.html", form=form, errors=form_errors(form, ("code",)))
     return render_form("public/sign_in_code.html", error, form=form, error_target="#code")
 
 
 def sign_out():
+    """End the parent's form sessions on the server (every copy of this cookie,
+    and the parent's other browsers), then forget this one."""
+    applicant = current_applicant()
+    if applicant is not None:
+        set_request_actor(f"applicant:{applicant.id}")
+        attempt(lambda: sign_out_rules.end_web_sessions(applicant))
     end_session()
+    flash(_("You have signed out."))
     return redirect(url_for("public.start"))

@@ -324,6 +324,9 @@ def _person(data) -> Person:
         raise _Malformed("person.address_id")
     if not isinstance(data.get("has_documents"), bool):
         raise _Malformed("person.has_documents")
+    id_document = data.get("id_document")  # optional: an older registry leaves it out
+    if id_document is not None and not isinstance(id_document, str):
+        raise _Malformed("person.id_document")
     return Person(
         pin=data["pin"],
         last_name=data["last_name"],
@@ -333,6 +336,7 @@ def _person(data) -> Person:
         birth_date=birth_date,
         address_id=address_id or None,
         has_documents=data["has_documents"],
+        id_document=id_document or None,
     )
 
 

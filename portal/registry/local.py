@@ -50,6 +50,7 @@ def _person(row: RegistryPerson) -> Person:
         birth_date=row.birth_date,
         address_id=row.address_id or None,
         has_documents=bool(row.has_documents),
+        id_document=row.id_document or None,
     )
 
 

@@ -3,6 +3,7 @@
 Both adapters (`LocalRegistry`, `HttpRegistry`) return exactly these values, so
 the domain never knows which one it talks to.
 """
+import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ class Person:
     birth_date: date
     address_id: str | None  # registered address (прописка), None if none
     has_documents: bool  # identity documents present (R1/R12)
+    # The number of the identity document (ID card or passport), None when the
+    # registry holds none; a parent proves who they are with it (sign_in.start).
+    id_document: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -42,6 +46,16 @@ class Link:
     parent_pin: str
     child_pin: str
     relation: str  # "mother" | "father" | "guardian" (guardian = legal representative, R9)
+
+
+def same_document(given, held) -> bool:
+    """Whether a typed identity document number is the one the registry holds:
+    letters in either case, spaces and dashes as printed ("ID 123-4567")."""
+    def normal(value):
+        return "".join(ch for ch in value.upper() if ch not in " -\u00a0") if isinstance(value, str) else ""
+
+    given, held = normal(given), normal(held)
+    return bool(given) and bool(held) and hmac.compare_digest(given.encode(), held.encode())
 
 
 class Kin(NamedTuple):

@@ -3,7 +3,7 @@ JavaScript off and once on a 360 px phone screen (see conftest.py)."""
 import re
 
 from tests.public_form import PDF
-from tests.scenario import SCENARIO, STAGE1, STAGE2
+from tests.scenario import SCENARIO, STAGE1, STAGE2, id_document
 
 NUMBER = re.compile(r"2026-[A-Z]{2}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
@@ -16,7 +16,8 @@ def submit(page):
 def sign_in(page, live, pin):
     page.goto(live.url + "/sign-in")
     page.fill("#pin", pin)
-    page.fill("#email", f"{pin}@example.kg")
+    page.fill("#id_document", id_document(pin))
+    page.fill("#contact", f"{pin}@example.kg")
     before = len(live.app.extensions["sent_mail"])
     submit(page)
     page.wait_for_url("**/sign-in/code")
@@ -67,14 +68,16 @@ def test_stage1_registration_in_kyrgyz(live, page):
     no_horizontal_scroll(page)
     page.click("main a.button.start")
     page.wait_for_url("**/sign-in")
-    submit(page)  # nothing typed: the summary lists both fields, linked
+    submit(page)  # nothing typed: the summary lists every field, linked
     summary = page.locator(".error-summary")
     assert summary.is_visible() and summary.locator("a[href='#pin']").count() == 1
-    assert summary.locator("a[href='#email']").count() == 1
+    assert summary.locator("a[href='#id_document']").count() == 1
+    assert summary.locator("a[href='#contact']").count() == 1
     page.shot("sign-in-errors")
     no_horizontal_scroll(page)
     page.fill("#pin", person["parent_pin"])
-    page.fill("#email", "parent@example.kg")
+    page.fill("#id_document", person["parent_id_document"])
+    page.fill("#contact", "parent@example.kg")
     before = len(live.app.extensions["sent_mail"])
     submit(page)
     page.wait_for_url("**/sign-in/code")
