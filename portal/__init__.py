@@ -51,7 +51,8 @@ def database_url(app):
 
 
 def register_extensions(app):
-    from portal import audit, i18n, mail, models, notifications  # noqa: F401  (models fill the metadata)
+    from portal import audit, i18n, mail, models  # noqa: F401  (models fill the metadata)
+    from portal.jobs.outbox import install_relay
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -59,7 +60,7 @@ def register_extensions(app):
     login_manager.init_app(app)
     i18n.init_app(app)
     audit.install()
-    notifications.install()
+    install_relay()
     mail.init_app(app)
 
     @login_manager.user_loader
@@ -126,8 +127,10 @@ def register_security(app):
 
 def register_errors(app):
     from portal import errors
+    from portal.api import views as api_views
+    from portal.public import errors as pages
 
-    errors.init_app(app)
+    errors.init_app(app, api=api_views, pages=pages)
 
 
 def register_cli(app):

@@ -10,7 +10,7 @@ blueprint handles (a lost database connection on a public page).
 """
 import logging
 
-from flask import make_response, request
+from flask import current_app, make_response, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import BadRequest, InternalServerError, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
@@ -22,6 +22,12 @@ RETRY_AFTER_SECONDS = 30  # long enough for a failover or a restart of PostgreSQ
 
 def _for_api():
     return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _answers():
+    """(the API's answers, the public site's pages): given by the app factory, so
+    that this module stays a leaf both edges may import."""
+    return current_app.extensions["error_answers"]
 
 
 def _rolled_back():
@@ -40,14 +46,11 @@ def database_unavailable(error):
     # The statement and its parameters may hold personal data: log the kind only.
     log.error("database unavailable during %s %s: %s", request.method, request.url_rule or "?",
               type(getattr(error, "orig", error)).__name__)
+    api, pages = _answers()
     if _for_api():
-        from portal.api.views import api_error
-
-        response = api_error("service_unavailable")
+        response = api.api_error("service_unavailable")
     else:
-        from portal.public.errors import service_unavailable
-
-        response = make_response(service_unavailable())
+        response = make_response(pages.service_unavailable())
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -60,12 +63,9 @@ def http_error(error):
 
 
 def _http_error_answer(error):
+    api, pages = _answers()
     if _for_api():
-        from portal.api.views import handle_error
-
-        return handle_error(error)
-    from portal.public import errors as pages
-
+        return api.handle_error(error)
     if isinstance(error, NotFound):
         return pages.not_found(error)
     if isinstance(error, RequestEntityTooLarge):
@@ -102,16 +102,16 @@ def refuse_nul_characters():
         carried.append(request.get_json(silent=True))  # parsed once: the view reuses it
     if not any("\x00" in text for text in _strings(carried)):
         return None
+    api, pages = _answers()
     if _for_api():
-        from portal.api.views import api_error
-
-        return api_error("validation_error")
-    from portal.public.errors import bad_request
-
-    return make_response(bad_request(None))
+        return api.api_error("validation_error")
+    return make_response(pages.bad_request(None))
 
 
-def init_app(app):
+def init_app(app, *, api, pages):
+    """`api`: the module with the API's `api_error(code)` and `handle_error(error)`;
+    `pages`: the public site's error pages (`not_found`, `bad_request`, ...)."""
+    app.extensions["error_answers"] = (api, pages)
     app.before_request(refuse_nul_characters)
     app.register_error_handler(OperationalError, database_unavailable)
     for exception in (BadRequest, NotFound, MethodNotAllowed, RequestEntityTooLarge, InternalServerError):

@@ -4,24 +4,21 @@ A message is written as an `OutboxMessage` row in the same transaction as the
 change that causes it, so a rolled-back change sends nothing and a committed
 one is never forgotten. After the commit the relay (`portal.jobs.outbox`)
 delivers it: in-process on the embedded default (no REDIS_URL), through RQ in
-production. Texts are templates under translation (`templates/mail/`: e-mail
+production (the hand-over after the commit is the jobs package's: `portal.jobs.outbox.install_relay`,
+registered by the app factory; this module only writes rows). Texts are templates under translation (`templates/mail/`: e-mail
 `<name>.subject.txt` + `<name>.txt`, SMS `<name>.sms.txt`), rendered at
 delivery time in the recipient's language.
 """
-import logging
-
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
-from sqlalchemy import JSON, String, cast, event, insert, literal, select
+from sqlalchemy import JSON, String, cast, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import ApplicantContact, OutboxMessage, utcnow
 from portal.models.types import UTCDateTime
 
-log = logging.getLogger(__name__)
 # Context values that are secrets: kept only until the message is sent.
 SECRET_CONTEXT_KEYS = ("code",)
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
@@ -141,34 +138,3 @@ def scrub(message):
     context = dict(message.context or {})
     if any(name in context for name in SECRET_CONTEXT_KEYS):
         message.context = {name: ("***" if name in SECRET_CONTEXT_KEYS else value) for name, value in context.items()}
-
-
-def _after_commit(session):
-    ids = session.info.pop("outbox_ids", None)
-    if not ids:
-        return
-    try:
-        app = current_app._get_current_object()
-    except RuntimeError:
-        return  # no application: the sweep or the next relay picks them up
-    from portal.jobs.outbox import relay
-
-    try:
-        relay(app, ids)
-    except Exception:  # noqa: BLE001 - the change is committed; the sweep delivers later
-        log.exception("outbox: relay after commit failed; %d message(s) wait for the sweep", len(ids))
-
-
-def _after_rollback(session):
-    session.info.pop("outbox_ids", None)  # those rows no longer exist
-
-
-_installed = False
-
-
-def install():
-    global _installed
-    if not _installed:
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
-        _installed = True

@@ -68,7 +68,8 @@ def test_a_registration_through_the_api_mails_exactly_one_message_via_the_worker
     client = app.test_client()
     russian = {"Accept-Language": "ru"}
 
-    assert client.post("/api/v1/auth/start", json={"pin": person["parent_pin"], "email": email},
+    assert client.post("/api/v1/auth/start", json={"pin": person["parent_pin"], "email": email,
+                                                   "id_document": person["parent_id_document"]},
                        headers=russian).status_code == 202
     code_mail = wait_for(lambda: smtp_inbox.to(email), what="the sign-in code at the SMTP server")[0]
     code = re.search(r"\b(\d{6})\b", code_mail.get_content()).group(1)
@@ -197,7 +198,7 @@ def test_the_deadlines_job_runs_on_the_worker_audited_as_the_job(redis_app, smtp
     db.session.commit()
     appeal_id = appeal.id
     app.start_worker()
-    queues.enqueue_unique(tasks.deadlines, id_=queues.job_id("test", "deadlines"))
+    queues.enqueue_unique("deadlines", id_=queues.job_id("test", "deadlines"))
 
     def finished():  # the job's last step records what it did
         done = db.session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "deadlines")).all()

@@ -222,7 +222,7 @@ def test_the_worker_runs_retention_daily_as_a_job(campaign_with_families, sample
     at(sample, PAST_RETENTION)
     db.session.remove()
     # No Redis here: the jobs' re-scheduling of themselves is tested on the real worker.
-    monkeypatch.setattr(schedule, "ensure_schedules", lambda *args, **kwargs: [])
+    monkeypatch.setattr(tasks, "ensure_schedules", lambda *args, **kwargs: [])
     assert tasks.retention()["campaigns"] == ["2026-2027"]
     db.session.expire_all()
     assert personal_data_left(campaign_with_families) == []

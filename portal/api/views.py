@@ -19,7 +19,7 @@ from portal.admission.errors import AdmissionError
 from portal.api import serializers
 from portal.api.openapi import document as openapi_document
 from portal.audit import set_request_actor
-from portal.errors import RETRY_AFTER_SECONDS
+from portal.errors import RETRY_AFTER_SECONDS, database_unavailable
 from portal.extensions import db
 from portal.identity import IdentityRefused, IdentityUnavailable, get_state_identity
 from portal.models import LANGUAGES, Application
@@ -73,8 +73,6 @@ def api_error(code):
 
 def handle_error(error):
     if isinstance(error, OperationalError):
-        from portal.errors import database_unavailable
-
         return database_unavailable(error)
     if isinstance(error, AdmissionError):
         if error.keep_changes:

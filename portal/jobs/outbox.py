@@ -25,7 +25,7 @@ from datetime import timedelta
 from flask import current_app
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from portal import mail, sms
@@ -61,10 +61,8 @@ def message_job_id(message_id, app=None):
 
 
 def _enqueue_deliveries(ids, app=None):
-    from portal.jobs.tasks import deliver_message
-
     for message_id in ids:
-        queues.enqueue_unique(deliver_message, message_id, id_=message_job_id(message_id, app),
+        queues.enqueue_unique("deliver_message", message_id, id_=message_job_id(message_id, app),
                               app=app, **JOB_OPTIONS)
 
 
@@ -224,3 +222,32 @@ def retry(ids, session=None):
     ).all()
     session.info.setdefault("outbox_ids", []).extend(ids)
     return ids
+
+
+# --- the hand-over after a commit ----------------------------------------------
+# `notifications.enqueue` notes the new ids in the session; once the transaction
+# is committed they are relayed. Registered once by the app factory.
+
+def _after_commit(session):
+    ids = session.info.pop("outbox_ids", None)
+    if not ids:
+        return
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:
+        return  # no application: the sweep or the next relay picks them up
+    try:
+        relay(app, ids)
+    except Exception:  # noqa: BLE001 - the change is committed; the sweep delivers later
+        log.exception("outbox: relay after commit failed; %d message(s) wait for the sweep", len(ids))
+
+
+def _after_rollback(session):
+    session.info.pop("outbox_ids", None)  # those rows no longer exist
+
+
+def install_relay():
+    """Relay every committed session's new outbox messages (idempotent)."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)

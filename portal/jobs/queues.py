@@ -16,6 +16,18 @@ from portal.audit import acting_as
 # Periodic jobs are listed first, so a long backlog of messages never delays
 # the sweep or the deadlines.
 QUEUES = ("periodic", "notifications")
+# Every job: its function's name in portal.jobs.tasks, and its queue. Jobs are
+# enqueued by dotted path (the Redash model), so that enqueuing one never imports
+# the tasks, which import the work of every job.
+TASKS_MODULE = "portal.jobs.tasks"
+TASK_QUEUES = {
+    "deliver_message": "notifications",
+    "sweep_outbox": "periodic",
+    "deadlines": "periodic",
+    "seal_audit_trail": "periodic",
+    "retention": "periodic",
+    "ping": "periodic",
+}
 _worker_app = None
 
 
@@ -65,29 +77,27 @@ def _app():
     return _worker_app
 
 
-def task(queue_key):
-    """Declare a job (the Redash model, without binding a connection at
-    import time): it takes ids, runs in a fresh app context, and its changes are
-    audited as done by `job:<name>`."""
+def task(function):
+    """Declare a job (the Redash model, without binding a connection at import
+    time): it takes ids, runs in a fresh app context, and its changes are audited
+    as done by `job:<name>`. Its queue is its entry in TASK_QUEUES."""
+    if function.__name__ not in TASK_QUEUES:
+        raise LookupError(f"{function.__name__} has no queue in TASK_QUEUES")
 
-    def decorate(function):
-        @functools.wraps(function)
-        def run(*args, **kwargs):
-            with _app().app_context():
-                with acting_as(f"job:{function.__name__}"):
-                    return function(*args, **kwargs)
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        with _app().app_context():
+            with acting_as(f"job:{function.__name__}"):
+                return function(*args, **kwargs)
 
-        run.queue_key = queue_key
-        return run
-
-    return decorate
+    return run
 
 
-def enqueue_unique(function, *args, id_, at=None, pipeline=None, app=None, **options):
-    """Enqueue (or schedule `at`) once: a job with the same id already there
-    makes this a no-op. Returns True when a job was added."""
-    target = queue(function.queue_key, app)
-    job = target.create_job(function, args=args, job_id=id_, **options)
+def enqueue_unique(name, *args, id_, at=None, pipeline=None, app=None, **options):
+    """Enqueue (or schedule `at`) the task `name` of TASK_QUEUES once: a job with
+    the same id already there makes this a no-op. Returns True when a job was added."""
+    target = queue(TASK_QUEUES[name], app)
+    job = target.create_job(f"{TASKS_MODULE}.{name}", args=args, job_id=id_, **options)
     try:
         if at is None:
             target.enqueue_job(job, pipeline=pipeline, unique=True)

@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from croniter import croniter
 from flask import current_app
 
-from portal.jobs import queues, tasks
+from portal.jobs import queues
 
-Periodic = namedtuple("Periodic", "name task cron every")
+Periodic = namedtuple("Periodic", "name task cron every")  # task: its name in portal.jobs.tasks
 # Periodic jobs keep no result; a failed run stays a week for the operations view.
 JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600, "timeout": 3600}
 
@@ -30,21 +30,21 @@ def periodic_jobs(app=None):
     return (
         # Every OUTBOX_SWEEP_SECONDS (60 s), day and night: messages that never
         # reached Redis, retries whose backoff has passed, jobs lost with a worker.
-        Periodic("outbox-sweep", tasks.sweep_outbox, cron=None, every=config["OUTBOX_SWEEP_SECONDS"]),
+        Periodic("outbox-sweep", "sweep_outbox", cron=None, every=config["OUTBOX_SWEEP_SECONDS"]),
         # "5 * * * *" UTC = every hour at :05 Bishkek time as well (UTC+6 is a
         # whole-hour offset). Deadlines end at 23:59:59 Bishkek, so quotas, seats
         # and appeals are acted on at 00:05 Bishkek (18:05 UTC); reminders and
         # staff notices wait for the first run within NOTICE_HOURS, 08:05 Bishkek
         # (02:05 UTC). Hourly rather than daily so a failed run is made good
         # within the hour.
-        Periodic("deadlines", tasks.deadlines, cron="5 * * * *", every=None),
+        Periodic("deadlines", "deadlines", cron="5 * * * *", every=None),
         # "*/15 * * * *" UTC = every quarter hour, Bishkek too: extend the audit
         # trail's hash chain (portal/audit_chain.py) over settled entries.
-        Periodic("audit-seal", tasks.seal_audit_trail, cron="*/15 * * * *", every=None),
+        Periodic("audit-seal", "seal_audit_trail", cron="*/15 * * * *", every=None),
         # "40 21 * * *" UTC = 03:40 Bishkek, daily: personal data of campaigns past
         # their retention period (portal/retention.py); a run with nothing due
         # writes nothing.
-        Periodic("retention", tasks.retention, cron="40 21 * * *", every=None),
+        Periodic("retention", "retention", cron="40 21 * * *", every=None),
     )
 
 

@@ -1,41 +1,34 @@
 """The RQ jobs. Each takes ids or nothing, runs in its own app context and
 calls the module that does the work (STYLE.md, habit 5)."""
-from portal import clock
+from portal import clock, retention as retention_run
+from portal.audit import acting_as
+from portal.audit_chain import seal
+from portal.extensions import db
+from portal.jobs.deadlines import run_deadlines
+from portal.jobs.outbox import deliver, sweep
 from portal.jobs.queues import task
+from portal.jobs.schedule import ensure_schedules
 
 
-@task("notifications")
+@task
 def deliver_message(message_id):
-    from portal.jobs.outbox import deliver
-
     return deliver(message_id)
 
 
-@task("periodic")
+@task
 def sweep_outbox(every_queued=False):
-    from portal.jobs.outbox import sweep
-    from portal.jobs.schedule import ensure_schedules
-
     ensure_schedules()  # first, so that a failing sweep never ends the chain
     return sweep(every_queued=every_queued)
 
 
-@task("periodic")
+@task
 def deadlines():
-    from portal.jobs.deadlines import run_deadlines
-    from portal.jobs.schedule import ensure_schedules
-
     ensure_schedules()
     return run_deadlines(clock.now()).as_dict()
 
 
-@task("periodic")
+@task
 def seal_audit_trail():
-    from portal.audit_chain import seal
-    from portal.audit import acting_as
-    from portal.extensions import db
-    from portal.jobs.schedule import ensure_schedules
-
     ensure_schedules()
     with acting_as("job:audit seal"):
         count = seal(now=clock.now())
@@ -43,20 +36,16 @@ def seal_audit_trail():
     return count
 
 
-@task("periodic")
+@task
 def retention():
     """Personal data past each campaign's retention period, as `flask retention run` does."""
-    from portal.extensions import db
-    from portal.jobs.schedule import ensure_schedules
-    from portal.retention import run
-
     ensure_schedules()
-    report = run(now=clock.now())
+    report = retention_run.run(now=clock.now())
     db.session.commit()
     return report.as_dict()
 
 
-@task("periodic")
+@task
 def ping(token):
     """Proves a worker is alive and runs our code (CI and the operations view)."""
     return f"pong {token}"

@@ -23,7 +23,7 @@ from rq import SimpleWorker, Worker
 from portal import clock
 from portal.audit import acting_as
 from portal.extensions import db
-from portal.jobs import queues, tasks
+from portal.jobs import queues
 from portal.jobs.schedule import ensure_schedules, next_slot, periodic_jobs
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def run_worker(*, burst=False, name=None, fork=True):
     )
     # A worker that starts sweeps at once, past the leases: after a crash, the
     # messages the dead worker had are waiting for exactly this.
-    queues.enqueue_unique(tasks.sweep_outbox, True, id_=queues.job_id("periodic", "outbox-sweep", "start",
+    queues.enqueue_unique("sweep_outbox", True, id_=queues.job_id("periodic", "outbox-sweep", "start",
                                                                       uuid.uuid4().hex), result_ttl=0)
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
