@@ -58,37 +58,32 @@ MESSAGES = {
 }
 
 
-class AdmissionError(Exception):
-    """A refusal by the rules. `code` is stable; `message` is in the current locale."""
+class Refusal(Exception):
+    """A refusal by the rules, the one base of every refusal (the parents' side
+    and the staff side): a stable `code`, its parameters, a `message` in the
+    current locale from the class's MESSAGES, and `keep_changes`: True when what
+    was flushed before the refusal must still be committed (a failed code attempt
+    counts even though the sign-in is refused). The edges commit or roll back
+    through `portal.unit_of_work`."""
+
+    MESSAGES = {}
 
     def __init__(self, code, *, keep_changes=False, **params):
         super().__init__(code)
         self.code = code
         self.params = params
-        # True when what was flushed before the refusal must still be committed
-        # (a failed code attempt counts even though the sign-in is refused).
         self.keep_changes = keep_changes
 
     @property
     def message(self):
-        text = str(MESSAGES[self.code])
+        text = str(self.MESSAGES[self.code])
         try:
             return text % self.params if self.params else text
         except (KeyError, TypeError):
             return text
 
 
-class Refusal(Exception):
-    """A staff-side rule's refusal: a code, and a translated message from the
-    subclass's MESSAGES with the refusal's parameters filled in."""
+class AdmissionError(Refusal):
+    """A refusal of the admission rules; its codes are the JSON API's (data-formats.md)."""
 
-    MESSAGES = {}
-
-    def __init__(self, code, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self):
-        text = str(self.MESSAGES[self.code])
-        return text % self.params if self.params else text
+    MESSAGES = MESSAGES

@@ -15,12 +15,13 @@ from werkzeug.exceptions import HTTPException
 from portal import clock
 from portal.admission import registration, schools as school_choice, sign_in, sign_out
 from portal.admission.documents import store_document
-from portal.admission.errors import AdmissionError
+from portal.admission.errors import AdmissionError, Refusal
 from portal.api import serializers
 from portal.api.openapi import document as openapi_document
 from portal.audit import set_request_actor
 from portal.errors import RETRY_AFTER_SECONDS, database_unavailable
 from portal.extensions import db
+from portal.unit_of_work import finish
 from portal.identity import IdentityRefused, IdentityUnavailable, get_state_identity
 from portal.models import LANGUAGES, Application
 from portal.registry import RegistryUnavailable, get_registry
@@ -74,11 +75,8 @@ def api_error(code):
 def handle_error(error):
     if isinstance(error, OperationalError):
         return database_unavailable(error)
-    if isinstance(error, AdmissionError):
-        if error.keep_changes:
-            db.session.commit()
-        else:
-            db.session.rollback()
+    if isinstance(error, Refusal):
+        finish(error)
         return error_response(error)
     db.session.rollback()
     if isinstance(error, HTTPException) and error.code < 500:

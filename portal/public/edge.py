@@ -26,6 +26,7 @@ from portal.admission import sign_in
 from portal.admission.errors import AdmissionError
 from portal.audit import set_request_actor
 from portal.extensions import db
+from portal.unit_of_work import attempt  # noqa: F401  (the views' one way to commit)
 from portal.models import Applicant
 from portal.registry import RegistryUnavailable, get_registry
 
@@ -151,21 +152,6 @@ def clear_draft():
 
 
 # --- calling the domain ------------------------------------------------------
-
-def attempt(action):
-    """Run a domain action and commit once; on refusal roll back (or keep what
-    must be kept, e.g. a failed code attempt) and return the error instead."""
-    try:
-        result = action()
-    except AdmissionError as error:
-        if error.keep_changes:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return None, error
-    db.session.commit()
-    return result, None
-
 
 def render_form(template, error=None, *, errors=(), status=None, **context):
     """A page with a form. `errors` is [(message, "#field-id")] for the summary at

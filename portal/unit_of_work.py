@@ -1,0 +1,25 @@
+"""One way to end a request's, a command's or a job's work: commit once, or roll
+back on a refusal (committing instead what the refusal says must be kept).
+Deeper code only flushes (STYLE.md, habit 3)."""
+from portal.admission.errors import Refusal
+from portal.extensions import db
+
+
+def attempt(action):
+    """Run `action()`; commit and return (result, None), or on a Refusal roll
+    back (or keep what it says) and return (None, refusal)."""
+    try:
+        result = action()
+    except Refusal as refusal:
+        finish(refusal)
+        return None, refusal
+    db.session.commit()
+    return result, None
+
+
+def finish(refusal):
+    """End the unit of work of a refused action."""
+    if refusal.keep_changes:
+        db.session.commit()
+    else:
+        db.session.rollback()
