@@ -50,7 +50,7 @@ def enqueue(*, template, recipient, locale, context, key, channel="email"):
 
 
 def _application_context(application):
-    school = application.school
+    school, campaign = application.school, application.campaign
     return {
         "number": application.number,
         "school_code": school.code,
@@ -58,6 +58,10 @@ def _application_context(application):
         "school_name_ru": school.name_ru,
         "language": application.language,
         "child_first_name": application.child_first_name,
+        # The campaign's dates and choices, not the text's (R11: a ministry may move them).
+        "documents_from": campaign.documents_from.strftime("%d.%m.%Y"),
+        "documents_until": campaign.documents_until.strftime("%d.%m.%Y"),
+        "release_without_documents": bool(campaign.setting("release_without_documents")),
     }
 
 

@@ -69,3 +69,15 @@ def register(client, headers, child_pin, school_code, language="ky", **extra):
 
 def error_code(response):
     return response.json["error"]["code"]
+
+
+def release_without_documents():
+    """Turn on the campaign policy of the 2024 texts (R11): seats without documents
+    are released automatically after the window (off for 2026)."""
+    from sqlalchemy import select
+
+    from portal.models import Campaign
+
+    for campaign in db.session.scalars(select(Campaign)):
+        campaign.policy = {**(campaign.policy or {}), "release_without_documents": True}
+    db.session.commit()

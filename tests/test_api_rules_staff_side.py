@@ -8,7 +8,7 @@ from portal.admission import commission, documents_window, quota_changes
 from portal.admission.registration import current_campaign
 from portal.extensions import db
 from portal.models import ClassSet, School
-from tests.scenario import SCENARIO, STAGE1, register, sign_in
+from tests.scenario import SCENARIO, STAGE1, register, release_without_documents, sign_in
 
 BISHKEK = timezone(timedelta(hours=6))
 
@@ -43,6 +43,7 @@ def test_r11_without_documents_the_seat_is_released_and_the_parent_sees_it(sampl
     language = next(iter(_free_seats(client, "GB-LEN", person["school_code"])))
     created = register(client, headers, person["child_pin"], person["school_code"], language).json
     after_window = datetime(2026, 9, 6, 9, 0, tzinfo=BISHKEK)
+    release_without_documents()  # a campaign with the 2024 policy
     documents_window.release_missing(current_campaign(), now=after_window)
     db.session.commit()
     seen = client.get(f"/api/v1/applications/{created['number']}", headers=headers).json

@@ -8,7 +8,8 @@ from portal.admission import commission, documents_window, registration
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Application, OutboxMessage, School, SeatPool
-from tests.scenario import SCENARIO, STAGE1, load_sample
+from portal.notifications import render
+from tests.scenario import SCENARIO, STAGE1, load_sample, release_without_documents
 from tests.builders import create_applicant
 
 BISHKEK = timezone(timedelta(hours=6))
@@ -82,6 +83,7 @@ def test_r11_documents_received_keep_the_seat_and_the_rest_are_released_once(sam
     released = _register("osh_family")
     documents_window.mark_received(kept, by="school", now=STAGE1)
     db.session.commit()
+    release_without_documents()  # a campaign with the 2024 policy
     campaign = registration.current_campaign()
     inside = datetime(2026, 9, 5, 23, 0, tzinfo=BISHKEK)
     assert documents_window.release_missing(campaign, now=inside) == []
@@ -105,3 +107,47 @@ def test_r11_reminders_go_out_once_on_their_days(sample):
     keys = db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.template == "documents_reminder")).all()
     contact = application.applicant.active_contacts[0]  # one message per bound contact
     assert keys == [f"documents_reminder:{application.number}:7:c{contact.id}"]
+
+
+def test_r11_in_2026_no_seat_is_released_by_itself_and_the_director_decides_per_child(sample):
+    """DESIGN.md R11: the 2026 text names only the window; the release is the
+    campaign's policy, off by default. After the window the director sees the
+    children whose documents are missing and releases one with a reason, which
+    the parent reads (and may appeal)."""
+    waiting = _register("stage1_parent")
+    other = _register("osh_family")
+    campaign = registration.current_campaign()
+    after = datetime(2026, 9, 6, 0, 1, tzinfo=BISHKEK)
+    assert campaign.setting("release_without_documents") is False
+    assert documents_window.release_missing(campaign, now=after) == []
+    assert db.session.get(Application, waiting.id).status == "registered"
+
+    inside = datetime(2026, 9, 5, 23, 0, tzinfo=BISHKEK)
+    assert documents_window.documents_missing(campaign, school_id=waiting.school_id, now=inside) == []
+    assert waiting in documents_window.documents_missing(campaign, school_id=waiting.school_id, now=after)
+    assert other not in documents_window.documents_missing(campaign, school_id=waiting.school_id, now=after)
+    with pytest.raises(AdmissionError):  # before the window ends: not yet
+        documents_window.release_for_missing_documents(waiting, reason="x", by="school", now=inside)
+    with pytest.raises(AdmissionError):  # a reason is needed
+        documents_window.release_for_missing_documents(waiting, reason=" ", by="school", now=after)
+
+    documents_window.release_for_missing_documents(waiting, reason="The family moved to Osh.", by="school",
+                                                   now=after)
+    db.session.commit()
+    assert db.session.get(Application, waiting.id).status == "documents_missing"
+    [told] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "documents_missing")).all()
+    assert told.context["reason"] == "The family moved to Osh."
+    assert "The family moved to Osh." in render(told)[1]
+    with pytest.raises(AdmissionError):  # decided once
+        documents_window.release_for_missing_documents(waiting, reason="again", by="school", now=after)
+
+
+def test_r11_the_registration_mail_takes_its_dates_from_the_campaign(sample):
+    campaign = registration.current_campaign()
+    campaign.documents_from, campaign.documents_until = date(2026, 8, 10), date(2026, 9, 12)
+    db.session.commit()
+    application = _register("stage1_parent")
+    [message] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "application_registered"))
+    body = render(message)[1]  # in the parent's language
+    assert "10.08.2026" in body and "12.09.2026" in body
+    assert application.number in body

@@ -18,7 +18,7 @@ from portal.models import (
     SchoolQuota,
     SeatPool,
 )
-from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.scenario import SCENARIO, STAGE1, at, load_sample, release_without_documents
 from tests.builders import create_applicant
 
 BISHKEK = timezone(timedelta(hours=6))
@@ -72,6 +72,7 @@ def _deadlines_run(app):
 
 
 def test_r11_deadlines_run_releases_exactly_the_seats_without_documents_once(sample):
+    release_without_documents()  # a campaign with the 2024 policy
     missing = _fill_the_race_school(without_documents=3)
     assert _pool().taken == RACE["seats"]
     at(sample, AFTER_WINDOW)
@@ -102,6 +103,7 @@ def test_r11_deadlines_run_releases_exactly_the_seats_without_documents_once(sam
 
 
 def test_r11_a_released_seat_goes_to_the_next_child_within_the_quota(sample):
+    release_without_documents()  # a campaign with the 2024 policy
     _fill_the_race_school(without_documents=1)
     at(sample, AFTER_WINDOW)
     _deadlines_run(sample)
@@ -168,6 +170,7 @@ def test_r16_overdue_appeals_are_escalated_once_and_their_district_told(sample):
 
 
 def test_two_deadline_runs_at_once_release_each_seat_and_tell_each_parent_once(sample, database_url):
+    release_without_documents()  # a campaign with the 2024 policy
     missing = _fill_the_race_school(without_documents=4)
     db.session.remove()
     barrier, reports = threading.Barrier(2), []

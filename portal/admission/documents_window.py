@@ -1,7 +1,13 @@
 """R11: after admission the applicant brings the documents within the window
-(2026: 4 August - 5 September); the director marks them received. When the
-window has ended, seats still without documents are released ("documents not
-submitted"), and reminders go out before that.
+(2026: 4 August - 5 September, §21); the director marks them received, and
+reminders go out before the window ends.
+
+When the window has ended and the documents of a child did not come, the 2026
+text says nothing of a release (DESIGN.md, R11): the director sees the children
+whose documents are missing and decides per child (`release_for_missing_documents`,
+with a reason; the parent is told and may appeal). Only where the campaign's
+policy `release_without_documents` is on are those seats released automatically
+the day after the window (`release_missing`), as the 2024 texts had it.
 
 Applications admitted by a commission decision are not released
 automatically: the decision stands on its own grounds (R12).
@@ -11,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.admission.calendar import documents_deadline_passed, local_date
+from portal.admission.errors import AdmissionError
 from portal.admission.status import change_status
 from portal.extensions import db
 from portal.models import Application
@@ -24,12 +31,39 @@ def mark_received(application, *, by, now):
     return application
 
 
+def documents_missing(campaign, *, school_id, now):
+    """R11: the director's list after the window: the school's children whose
+    documents did not come (oldest registration first); empty before the window ends."""
+    if not documents_deadline_passed(campaign, now):
+        return []
+    return db.session.scalars(
+        select(Application)
+        .where(Application.campaign_id == campaign.id, Application.school_id == school_id,
+               Application.status == "registered")
+        .order_by(Application.queue_no)
+    ).all()
+
+
+def release_for_missing_documents(application, *, reason, by, now):
+    """R11 (2026): the director releases one child's seat after the window, with a
+    reason the parent reads; the parent is told how to appeal (R16)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AdmissionError("validation_error")
+    if not documents_deadline_passed(application.campaign, now) or application.status != "registered":
+        raise AdmissionError("not_allowed")
+    change_status(application, "documents_missing", by=by, note=reason)
+    notify_applicant(application.applicant, "documents_missing", application, extra={"reason": reason})
+    return application
+
+
 def release_missing(campaign, *, now):
-    """Release every seat still waiting for documents once the window has ended.
+    """Where the campaign's policy `release_without_documents` is on (off for
+    2026): release every seat still waiting for documents once the window has ended.
 
     Idempotent: a second run finds nothing left in `registered`.
     """
-    if not documents_deadline_passed(campaign, now):
+    if not campaign.setting("release_without_documents") or not documents_deadline_passed(campaign, now):
         return []
     waiting = db.session.scalars(
         select(Application)

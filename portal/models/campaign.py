@@ -30,6 +30,13 @@ DEFAULT_POLICY = {
     # R6, §25: the siblings of a twin admitted within the quota come over quota
     # (the quota "grows by that number"), even when free seats remain.
     "twins_always_over_quota": True,
+    # R11: the 2024 texts (seed 000: "Документтер өз убагында берилбеген учурда ...
+    # автоматтык түрдө орунду бошотот") released the seat of a child whose documents
+    # did not come; the 2026 text (§21, which wins) names only the window. So a release
+    # is the campaign's choice, off for 2026: after the window the director decides per
+    # child (portal/admission/documents_window.py). True: released automatically the
+    # day after the window, as in 2024.
+    "release_without_documents": False,
     # Personal data kept this many days after the document window closes; then
     # `flask retention run` anonymises it, keeping the statistics. §7: the period
     # and the manner of destruction are set by the authorised state body for the
