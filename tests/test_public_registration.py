@@ -205,12 +205,19 @@ def test_r7_a_teacher_not_on_the_list_adds_a_certificate(sample, client):
     assert document.kind == "teacher_proof" and document.application.number == number
 
 
-def test_too_young_child_gets_the_reason_instead_of_schools(sample, client):
+def test_r1_a_too_young_child_gets_the_reason_on_the_children_page_not_a_register_button(sample, client):
+    client.get("/lang/en")
     _signed_in(client, sample, "too_young")
-    ref = child_refs(client)[0]
-    client.get(f"/register/child/{ref}")
-    response = client.get("/register/school")
-    assert response.status_code == 422 and "2019" in page(response)
+    html = page(client.get("/children"))
+    assert "too young for first grade" in html and "2019" in html
+    assert child_refs(client) == [] and "Register this child" not in html
+
+
+def test_r12_a_too_old_child_is_sent_to_the_commission_on_the_children_page(sample, client):
+    client.get("/lang/en")
+    _signed_in(client, sample, "too_old")
+    html = page(client.get("/children"))
+    assert "Commission on Children's Affairs" in html and "Register this child" not in html
 
 
 def test_a_child_of_someone_else_cannot_be_reached(sample, client):

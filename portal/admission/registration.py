@@ -85,18 +85,26 @@ def check_eligibility(campaign, family):
     without documents of the child or of the applicant: only by a commission
     decision.
     """
-    child = family.child
+    refusal = child_refusal(campaign, family.child)
+    if refusal is not None:
+        raise refusal
+    applicant = next((p for link, p in family.parents if link is family.link), None)
+    if applicant is not None and not applicant.has_documents:
+        raise AdmissionError("commission_required")
+
+
+def child_refusal(campaign, child):
+    """R1/R12 as far as the child alone decides (the children page says it before the
+    parent starts): the refusal a registration of this child meets, or None."""
     if child.birth_date > campaign.birth_to:
-        raise AdmissionError(
+        return AdmissionError(
             "not_eligible_age",
             birth_from=campaign.birth_from.strftime("%d.%m.%Y"),
             birth_to=campaign.birth_to.strftime("%d.%m.%Y"),
         )
-    applicant = next((p for link, p in family.parents if link is family.link), None)
     if child.birth_date < campaign.birth_from or not child.has_documents:
-        raise AdmissionError("commission_required")
-    if applicant is not None and not applicant.has_documents:
-        raise AdmissionError("commission_required")
+        return AdmissionError("commission_required")
+    return None
 
 
 def catchment_school_ids(family):

@@ -60,7 +60,9 @@ def children():
     together = [group for group in _born_together(kids) if not any(kid[2].pin in active for kid in group)]
     campaign = registration.current_campaign()
     stage = stage_at(campaign, clock.now()) if campaign else None
-    return render_template("public/children.html", kids=kids, active=active, together=together, stage=stage)
+    refusals = {person.pin: registration.child_refusal(campaign, person) for _, _, person in kids} if campaign else {}
+    return render_template("public/children.html", kids=kids, active=active, together=together, stage=stage,
+                           refusals=refusals)
 
 
 @signed_in
