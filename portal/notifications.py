@@ -58,6 +58,7 @@ def _application_context(application):
         "school_name_ru": school.name_ru,
         "language": application.language,
         "child_first_name": application.child_first_name,
+        "child_sex": application.child_sex,  # Russian agrees the verb with it ("записана")
         # The campaign's dates and choices, not the text's (R11: a ministry may move them).
         "documents_from": campaign.documents_from.strftime("%d.%m.%Y"),
         "documents_until": campaign.documents_until.strftime("%d.%m.%Y"),

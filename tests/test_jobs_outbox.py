@@ -210,3 +210,16 @@ def test_in_process_the_relay_delivers_every_due_message(app):
     app.config["OUTBOX_DELIVER_INLINE"] = True
     assert outbox.deliver_pending(now=utcnow()) == 1
     assert db.session.get(OutboxMessage, message_id).state == "sent"
+
+
+def test_russian_notices_agree_with_the_childs_sex(app):
+    """"Алина записана", not "Алина записан": the verb follows the child's sex."""
+    context = {"number": "2026-GB-AAAA-BBBB", "school_code": "GB-LEN-039", "school_name_ky": "№39",
+               "school_name_ru": "№39", "language": "ru", "documents_from": "04.08.2026",
+               "documents_until": "05.09.2026", "release_without_documents": False}
+    girl = OutboxMessage(channel="email", locale="ru", template="application_registered",
+                         context={**context, "child_first_name": "Алина", "child_sex": "F"})
+    boy = OutboxMessage(channel="sms", locale="ru", template="application_registered",
+                        context={**context, "child_first_name": "Эрлан", "child_sex": "M"})
+    assert "Алина записана" in render(girl)[1]
+    assert "Эрлан записан," in render(boy)[1]
