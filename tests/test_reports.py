@@ -241,3 +241,20 @@ def test_progress_counts_each_day_what_was_made_and_cancelled(in_progress):
     cancelled_at = [i for i, a in enumerate(applications) if a.status == "cancelled"]
     assert sum(d.cancelled for d in series) == len(cancelled_at)
     assert by_day[days[cancelled_at[0] % 3].date()].cancelled == 1
+
+
+def test_the_report_and_the_public_statistics_count_the_same_free_seats(sample):
+    """One figure, one function: the seats of a school that does not take part
+    (§31) are not free to anyone, in the ministry's report as on the public page."""
+    from portal.reports.open_statistics import free_seat_statistics
+
+    campaign = registration.current_campaign()
+    school = db.session.scalars(select(School).join(SeatPool, SeatPool.school_id == School.id)
+                                .where(SeatPool.seats > 0).order_by(School.code)).first()
+    school.participates = False
+    db.session.commit()
+    report = build_report(campaign, "nation")
+    public = free_seat_statistics(campaign)
+    assert report.total.free == public.nation.total.free
+    closed = db.session.scalars(select(SeatPool).where(SeatPool.school_id == school.id)).all()
+    assert sum(pool.seats for pool in closed) > 0  # the school has seats, none of them free

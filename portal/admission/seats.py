@@ -9,10 +9,19 @@ teachers' children, commission decisions, R6/R7/R12) are counted separately.
 """
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, select, update
 
 from portal.extensions import db
-from portal.models import SeatPool
+from portal.models import School, SeatPool
+
+
+def free_seats_sql():
+    """The free seats of a pool, as SQL, wherever a figure shows them (the public
+    statistics, the reports): seats not taken, and none at a school that does not
+    take part in the electronic registration (§31), whose seats nobody can take
+    here. Needs School joined to SeatPool."""
+    return case((and_(School.participates.is_(True), SeatPool.seats > SeatPool.taken),
+                 SeatPool.seats - SeatPool.taken), else_=0)
 
 
 class Seat(NamedTuple):

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Date, and_, case, cast, func, literal_column, select, true
 
 from portal.admission.calendar import local_date, local_zone
+from portal.admission.seats import free_seats_sql
 from portal.extensions import db
 from portal.models import LANGUAGES, Application, ApplicationEvent, ClassSet, District, Region, School, SeatPool
 
@@ -170,7 +171,7 @@ def build_report(campaign, level, place=None, *, within=None, locale="ky"):
             setattr(target, name, int(getattr(result, name) or 0))
 
     key = _key(row_level, SeatPool)
-    free = case((SeatPool.seats > SeatPool.taken, SeatPool.seats - SeatPool.taken), else_=0)
+    free = free_seats_sql()
     group = [key] if row_level == "language" else [key, SeatPool.language]
     statement = _joined(select(key.label("key"), SeatPool.language, func.sum(SeatPool.seats).label("seats"),
                                func.sum(free).label("free")).select_from(SeatPool), row_level, SeatPool.school_id)

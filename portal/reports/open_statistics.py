@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
+from portal.admission.seats import free_seats_sql
 from portal.extensions import db
 from portal.models import LANGUAGES, District, Region, School, SeatPool
 
@@ -110,9 +111,8 @@ class Statistics:
 def free_seat_statistics(campaign):
     """Seats and free seats of the participating schools, per language, for the
     nation, each region and each district: one grouped query."""
-    free = case((SeatPool.seats > SeatPool.taken, SeatPool.seats - SeatPool.taken), else_=0)
     rows = db.session.execute(
-        select(District.id, SeatPool.language, func.sum(SeatPool.seats), func.sum(free))
+        select(District.id, SeatPool.language, func.sum(SeatPool.seats), func.sum(free_seats_sql()))
         .join(School, SeatPool.school_id == School.id).join(District, School.district_id == District.id)
         .where(SeatPool.campaign_id == campaign.id, SeatPool.seats > 0, School.participates.is_(True))
         .group_by(District.id, SeatPool.language)
