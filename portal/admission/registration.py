@@ -149,7 +149,14 @@ def _facts(campaign, family, school):
 
 
 def _check_representative(campaign, applicant, child_pin, document):
-    """R9: a legal representative proves it with an act and registers at most N children."""
+    """R9: a legal representative proves it with an act and registers at most N children.
+
+    §21: "may register no more than two children": every child the
+    representative has registered in the campaign counts, whatever became of
+    the application (cancelled, act rejected...), so that cancelling and
+    registering again cannot bring in a third child. The same child again
+    does not count twice.
+    """
     if document is None or document.kind != "representative_act":
         raise AdmissionError("document_required")
     limit = campaign.setting("representative_child_limit")
@@ -158,7 +165,6 @@ def _check_representative(campaign, applicant, child_pin, document):
             Application.campaign_id == campaign.id,
             Application.applicant_id == applicant.id,
             Application.as_representative.is_(True),
-            Application.is_active.is_(True),
             Application.child_pin != child_pin,
         )
     )
