@@ -95,6 +95,8 @@ def test_0007_rebuilds_the_tables_of_a_populated_sqlite_database(tmp_path):
         upgrade()
         with db.engine.begin() as conn:
             assert conn.execute(text("SELECT count(*) FROM application_events")).scalar() == 1
+            # The teacher's child admitted on the certificate (no teacher registry entry) rests on it.
+            assert conn.execute(text("SELECT proof_document_id FROM applications")).scalar() == 1
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             conn.execute(text("UPDATE applications SET status = 'proof_rejected', is_active = false,"
                               " proof_document_id = 1"))

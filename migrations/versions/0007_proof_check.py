@@ -9,6 +9,8 @@ Revises: 0005
 - `applications.proof_document_id`: the uploaded proof the director checks;
 - `documents.rejection_reason` (a fixed list) and `documents.rejection_note`;
 - `appeals.upheld`;
+- existing admissions on an uploaded proof only are linked to it (they join the
+  directors' queue);
 - the status CHECK of `applications` and `application_events` admits
   `proof_rejected`.
 
@@ -93,6 +95,20 @@ def upgrade():
                                         ['proof_document_id'], ['id'])
         with op.batch_alter_table('appeals', schema=None) as batch_op:
             batch_op.add_column(sa.Column('upheld', sa.Boolean(), nullable=True))
+    # Admissions made before this revision on an uploaded proof only (a legal
+    # representative's act; a teacher's certificate of a parent not in the
+    # teacher registry of that school) rest on that proof too, and join the queue.
+    op.execute("""
+        UPDATE applications SET proof_document_id = (
+            SELECT max(documents.id) FROM documents
+            WHERE documents.application_id = applications.id
+              AND documents.kind = CASE WHEN applications.as_representative
+                                        THEN 'representative_act' ELSE 'teacher_proof' END)
+        WHERE proof_document_id IS NULL
+          AND (as_representative OR (category = 'teacher' AND NOT EXISTS (
+                SELECT 1 FROM teachers JOIN applicants ON applicants.pin = teachers.pin
+                WHERE applicants.id = applications.applicant_id AND teachers.school_id = applications.school_id)))
+    """)
 
 
 def downgrade():

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.admission import reference, seats
-from portal.admission.calendar import stage_at
+from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
 from portal.admission.status import change_status
@@ -20,6 +20,7 @@ from portal.models import (
     LANGUAGES,
     Application,
     ApplicationEvent,
+    Document,
     MicrodistrictAddress,
     School,
     SeatPool,
@@ -182,6 +183,19 @@ def is_teacher_of(applicant_pin, school_code):
     return school is not None and _is_teacher(applicant_pin, school)
 
 
+def _teacher_proof_rejected(campaign, child_pin, school):
+    """R7: the school's director rejected an uploaded teacher proof for this child
+    in this campaign; another upload does not reopen it (the way is an appeal, R16)."""
+    return db.session.scalar(
+        select(Application.id)
+        .join(Document, Application.proof_document_id == Document.id)
+        .where(Application.campaign_id == campaign.id, Application.child_pin == child_pin,
+               Application.school_id == school.id, Document.kind == "teacher_proof",
+               Document.verification == "rejected")
+        .limit(1)
+    ) is not None
+
+
 def _twin_admitted_within_quota(campaign, family, school, language):
     """R6: a twin (triplet...) of this child holds a normal seat at this school."""
     child = family.child
@@ -223,17 +237,25 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     facts = _facts(campaign, family, school)
     if facts.active:
         raise AdmissionError("already_registered")
+    # The uploaded proof the admission rests on, which the director checks (R7, R9).
+    proof = None
     if family.as_representative:
         _check_representative(campaign, applicant, child_pin, document)
+        proof = document
 
     over_quota, twin = False, None
     if "twin" in campaign.categories:
         twin = _twin_admitted_within_quota(campaign, family, school, language)
     if category == "teacher":
         # R7 (§24): over the quota, at the school where the parent teaches,
-        # proven by the teacher registry or by a document the director checks.
-        if not _is_teacher(applicant.pin, school) and (document is None or document.kind != "teacher_proof"):
-            raise AdmissionError("document_required")
+        # proven by the teacher registry (at once) or by a document the
+        # director checks (until then the admission awaits the check).
+        if not _is_teacher(applicant.pin, school):
+            if _teacher_proof_rejected(campaign, child_pin, school):
+                raise AdmissionError("proof_rejected")
+            if document is None or document.kind != "teacher_proof":
+                raise AdmissionError("document_required")
+            proof = document
         over_quota = True
     elif twin is not None:
         category, over_quota = "twin", True
@@ -260,6 +282,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     application = _new_application(
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
         twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
+        proof=proof,
     )
     application.known_cancellations_used = facts.cancelled
     if document is not None:
@@ -295,7 +318,8 @@ def _pool_exists(campaign, school, language):
 
 
 def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
-                     twin_group=None, status=REGISTERED, by="applicant", notify="application_registered"):
+                     twin_group=None, status=REGISTERED, by="applicant", notify="application_registered",
+                     proof=None):
     pool_id, queue_no, holders = taken
     child = family.child
     application = Application(
@@ -328,6 +352,8 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
     # Set, not lazy-loaded later: the answer reads both, and a strong reference
     # keeps the campaign in the identity map (it is held weakly).
     application.school, application.campaign = school, campaign
+    if proof is not None:  # the column, not the relationship: no UPDATE after the INSERT (post_update)
+        application.proof_document_id = proof.id
     db.session.add(application)
     db.session.add(ApplicationEvent(application=application, status=status, by=by))
     try:
@@ -337,7 +363,8 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
         raise AdmissionError("already_registered") from None
     application.known_position = holders
     if notify and applicant.email:
-        notify_applicant(applicant, notify, application)
+        extra = {"proof_check_until": proof_check_deadline(campaign).strftime("%d.%m.%Y")} if proof else None
+        notify_applicant(applicant, notify, application, extra=extra)
     return application
 
 

@@ -46,6 +46,7 @@ STATUS = {
     "school_not_available": 422,
     "not_found": 404,
     "not_allowed": 409,
+    "proof_rejected": 409,  # R7: the school rejected this child's teacher proof; the way is an appeal
     "service_unavailable": 503,  # the database was lost mid-request: nothing saved
     "server_error": 500,
 }

@@ -102,7 +102,9 @@ class Application(db.Model):
     history: Mapped[list["ApplicationEvent"]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
     )
-    proof_document: Mapped[Optional["Document"]] = relationship(foreign_keys=[proof_document_id])
+    # post_update: documents and applications point at each other; this link is
+    # written after both rows exist (as the migration adds it after both tables).
+    proof_document: Mapped[Optional["Document"]] = relationship(foreign_keys=[proof_document_id], post_update=True)
 
     # Not stored: what the registration that created this application already
     # knows (its place in the order, the child's cancellations so far), so the
