@@ -17,6 +17,7 @@ from portal.admission.registration import current_campaign
 from portal.extensions import db
 from portal.models import Appeal, Application, CommissionDecision, School, SchoolQuota, SeatPool
 
+
 @dataclass
 class Attention:
     label: object
@@ -88,7 +89,8 @@ class StartView(AdminIndexView):
                                    window_open and waiting > 0))
             waiting_proofs = proofs.count_pending_checks(campaign, within=scope_rule(Application))
             items.append(Attention(_l("Proofs of teachers and legal representatives to verify"), waiting_proofs,
-                                   url_for("proofs.index"), waiting_proofs > 0 and now <= proof_check_deadline(campaign)))
+                                   url_for("proofs.index"),
+                                   waiting_proofs > 0 and now <= proof_check_deadline(campaign)))
         if scope.role in ("commission", "district", "ministry"):
             decisions = count(CommissionDecision, CommissionDecision.campaign_id == campaign.id)
             items.append(Attention(_l("Commission decisions recorded"), decisions,

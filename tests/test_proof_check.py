@@ -154,12 +154,12 @@ def test_r7_rejected_teacher_proof_inside_the_catchment_keeps_a_normal_seat_when
     pool = _leave_free(SCHOOL_A, 2)
     body, headers = _with_upload(client, sample, "stage1_parent", SCHOOL_A)
     assert (pool.taken, pool.over_quota) == (pool.seats - 2, 1)
-    [(application, outcome)] = _reject(body["number"])
+    [(_, outcome)] = _reject(body["number"])
     assert outcome == proofs.KEPT_NORMAL_SEAT
     kept = _application(body["number"])
     assert (kept.status, kept.is_active, kept.over_quota, kept.category) == ("registered", True, False, None)
     db.session.refresh(pool)
-    assert (pool.taken, pool.over_quota) == (pool.seats - 1, 0), "a normal seat taken, the place over the quota given back"
+    assert (pool.taken, pool.over_quota) == (pool.seats - 1, 0), "a normal seat taken, the over-quota place given back"
     assert "normal seat" in kept.history[-1].note
     assert _mails("proof_rejected_seat_kept") and not _mails("proof_rejected")
     answer = client.get(f"/api/v1/applications/{body['number']}", headers=headers).json
@@ -169,7 +169,7 @@ def test_r7_rejected_teacher_proof_inside_the_catchment_keeps_a_normal_seat_when
 def test_r7_rejected_proof_with_no_free_seat_ends_as_proof_rejected(sample, client):
     pool = _leave_free(SCHOOL_A, 0)
     body, headers = _with_upload(client, sample, "stage1_parent", SCHOOL_A)  # in its catchment, but the school is full
-    [(_application_, outcome)] = _reject(body["number"], reason="not_valid", note="The stamp is missing.")
+    [(_, outcome)] = _reject(body["number"], reason="not_valid", note="The stamp is missing.")
     assert outcome == proofs.ENDED
     ended = _application(body["number"])
     assert (ended.status, ended.is_active) == ("proof_rejected", False)
@@ -186,7 +186,7 @@ def test_r7_from_stage_2_a_rejected_proof_keeps_a_free_seat_outside_the_catchmen
     _leave_free(SCHOOL_A, 3)
     body, _headers = _with_upload(client, sample, "outside_parent", SCHOOL_A)  # stage 1, outside the catchment
     at(sample, STAGE2)  # now any school with a free seat is open to anyone (R2)
-    [(_application_, outcome)] = _reject(body["number"], now=STAGE2)
+    [(_, outcome)] = _reject(body["number"], now=STAGE2)
     assert outcome == proofs.KEPT_NORMAL_SEAT
 
 
@@ -226,7 +226,7 @@ def test_r9_a_rejected_act_ends_the_application_and_releases_the_seat(sample, cl
     assert body["over_quota"] is False and body["proof_check"]["status"] == "pending"
     db.session.refresh(pool)
     taken = pool.taken
-    [(_application_, outcome)] = _reject(body["number"], reason="not_an_accepted_act",
+    [(_, outcome)] = _reject(body["number"], reason="not_an_accepted_act",
                                          note="A notary's letter is not a court act.", now=STAGE2)
     assert outcome == proofs.ENDED
     assert _application(body["number"]).status == "proof_rejected"
@@ -307,31 +307,29 @@ def test_r16_a_dismissed_appeal_or_a_child_registered_elsewhere_restores_nothing
 # --- the directors' queue and the audit trail ----------------------------------------------
 def test_r7_the_proof_queue_is_oldest_first_with_the_deadline_and_scoped(portal, world):
     app = portal
-    older = db.session.scalars(select(Document).join(Application, Application.proof_document_id == Document.id)
-                               .where(Application.number == marker("A", "Number"))).one()
-    # A second admission on a proof at A, uploaded later, must come after the first.
-    newer = _application(marker("A", "Number"))
-    assert older.uploaded_at <= datetime.now(timezone.utc)
-    twin = Application(**{column: getattr(newer, column) for column in (
+    first = _application(marker("A", "Number"))
+    # A second admission on a proof at A, added later but uploaded earlier: the queue goes by the upload.
+    second = Application(**{column: getattr(first, column) for column in (
         "campaign_id", "applicant_id", "school_id", "language", "stage", "category", "over_quota", "status",
         "is_active", "child_last_name", "child_first_name", "child_sex", "child_birth_date")},
-        number="MkANewer", queue_no=901, child_pin="29999999999911")
-    db.session.add(twin)
+        number="MkAEarlierUpload", queue_no=901, child_pin="29999999999911")
+    db.session.add(second)
     db.session.flush()
-    later = Document(application_id=twin.id, owner_pin="19999999999901", kind="teacher_proof",
-                     original_name="later.pdf", content_type="application/pdf", size_bytes=9, sha256="1" * 64,
-                     storage_key="a1" + "1" * 30, uploaded_at=older.uploaded_at + timedelta(hours=1))
-    db.session.add(later)
+    earlier = Document(application_id=second.id, owner_pin="19999999999901", kind="teacher_proof",
+                       original_name="earlier.pdf", content_type="application/pdf", size_bytes=9,
+                       sha256="1" * 64, storage_key="a1" + "1" * 30,
+                       uploaded_at=first.proof_document.uploaded_at - timedelta(hours=1))
+    db.session.add(earlier)
     db.session.flush()
-    twin.proof_document_id = later.id
+    second.proof_document_id = earlier.id
     db.session.commit()
 
     own = _director(app).get("/admin/proofs/").get_data(as_text=True)
-    assert own.index(marker("A", "Number")) < own.index("MkANewer"), "oldest upload first"
+    assert own.index("MkAEarlierUpload") < own.index(marker("A", "Number")), "oldest upload first"
     assert "8/30/26" in own and marker("B", "Number") not in own and marker("O", "Number") not in own
     other_school = _director(app, STAFF["director_b"]).get("/admin/proofs/").get_data(as_text=True)
     assert marker("B", "Number") in other_school
-    assert marker("A", "Number") not in other_school and "MkANewer" not in other_school
+    assert marker("A", "Number") not in other_school and "MkAEarlierUpload" not in other_school
     district = _director(app, STAFF["district_a"]).get("/admin/proofs/").get_data(as_text=True)
     assert marker("A", "Number") in district and marker("B", "Number") in district
     assert marker("O", "Number") not in district
