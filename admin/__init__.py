@@ -19,6 +19,7 @@ VIEW_MODULES = (
     "admin.microdistricts",
     "admin.quotas",
     "admin.applications",
+    "admin.proofs",
     "admin.commission",
     "admin.appeals",
     "admin.classes",

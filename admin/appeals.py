@@ -1,7 +1,8 @@
 """Appeals (R16): parents' electronic appeals to the district education
 department, due 3 working days after they arrive. The district answers through
-`portal.admission.appeals.answer_appeal` (which mails the answer); the ministry
-reads them."""
+`portal.admission.appeals.answer_appeal` (which mails the answer); an appeal
+against a rejected proof (R7, R9) it may uphold, which restores the application.
+The ministry reads them."""
 from flask import flash, request
 from flask_admin import expose
 from flask_babel import format_datetime
@@ -9,12 +10,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin.forms import AnswerAppealForm
-from admin.labels import APPEAL_STATUS, choices, label_formatter, mask_pin
+from admin.labels import APPEAL_STATUS, STATUS, choices, label_formatter, mask_pin
 from admin.scoping import ScopedModelView
 from admin.security import now
+from portal.admission import proofs
 from portal.admission.appeals import answer_appeal
 from portal.admission.errors import AdmissionError
+from portal.admission.proofs import ProofRefused
 from portal.extensions import db
+from portal.labels import PROOF_REJECTION_REASON
 from portal.models import Appeal
 
 ANSWERING = ("district",)
@@ -38,8 +42,8 @@ class AppealView(ScopedModelView):
 
     column_list = ("id", "created_at", "due_at", "status", "application", "applicant", "text", "answered_at")
     column_details_list = ("id", "created_at", "due_at", "status", "application", "applicant", "text", "answer",
-                           "answered_at", "escalated_at")
-    column_labels = {**ScopedModelView.column_labels, "id": _l("Number")}
+                           "answered_at", "upheld", "escalated_at")
+    column_labels = {**ScopedModelView.column_labels, "id": _l("Number"), "upheld": _l("Upheld")}
     column_filters = ("status", "due_at")
     column_choices = {"status": choices(APPEAL_STATUS)}
     column_formatters = {"due_at": _due, "status": label_formatter(APPEAL_STATUS), "text": _short,
@@ -52,6 +56,19 @@ class AppealView(ScopedModelView):
 
     def may_answer(self, appeal):
         return self.role_may(ANSWERING) and appeal.status != "answered"
+
+    def may_restore(self, appeal):
+        return proofs.may_restore(appeal.application)
+
+    def rejected_proof(self, appeal):
+        """(status label, reason label, note) of the application's rejected proof, for the district."""
+        application = appeal.application
+        document = application.proof_document if application is not None else None
+        if document is None or document.rejection_reason is None:
+            return None
+        return (STATUS.get(application.status, application.status),
+                PROOF_REJECTION_REASON.get(document.rejection_reason, document.rejection_reason),
+                document.rejection_note)
 
     def answer_form(self):
         return AnswerAppealForm()
@@ -66,13 +83,17 @@ class AppealView(ScopedModelView):
             flash(_("Write the answer first."), "error")
             return self.back_to(".details_view", id=appeal.id)
         try:
-            answer_appeal(appeal, answer=form.answer.data, user_id=self.staff_id, now=now())
-        except AdmissionError as error:
+            answer_appeal(appeal, answer=form.answer.data, user_id=self.staff_id, now=now(),
+                          uphold=form.uphold.data)
+        except (AdmissionError, ProofRefused) as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
             db.session.commit()
             flash(_("The answer is saved and sent to the applicant."), "success")
+            if appeal.upheld:
+                flash(_("The appeal is upheld: application %(number)s is restored.",
+                        number=appeal.application.number), "success")
         return self.back_to(".details_view", id=appeal.id)
 
 

@@ -1,11 +1,13 @@
 """Applications: search by number or PIN, the status history, documents
 received (R11), over-quota marks, and the proofs of teachers and legal
-representatives (R7, R9) that the director verifies. Nobody edits an
+representatives (R7, R9) that the director checks (accepted, or rejected with
+a reason and a note, through `portal.admission.proofs`). Nobody edits an
 application here: a director cannot move a child to another school or change
 the first-come-first-served order."""
 from flask import flash, request, send_file
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -15,11 +17,14 @@ from admin.choices import school_filter
 from admin.labels import CATEGORY, DOCUMENT_KIND, LANGUAGE, STATUS, VERIFICATION, choices, label_formatter
 from admin.scoping import ScopedModelView
 from admin.security import now
-from portal.admission import documents, documents_window
+from portal.admission import documents, documents_window, proofs
+from portal.admission.calendar import proof_check_deadline
 from portal.admission.errors import AdmissionError
+from portal.admission.proofs import ProofRefused
 from portal.admission.registration import position
 from portal.admission.status import can_change
 from portal.extensions import db
+from portal.labels import PROOF_REJECTION_REASON
 from portal.models import Application, Document
 
 DIRECTOR = ("director",)
@@ -66,7 +71,19 @@ class ApplicationView(ScopedModelView):
         return self.role_may(DIRECTOR) and can_change(application, "documents_received")
 
     def may_verify(self, document):
-        return self.role_may(DIRECTOR) and document.kind in documents.PROOF_KINDS
+        return self.role_may(DIRECTOR) and document.kind in proofs.PROOF_KINDS and document.verification == "pending"
+
+    def rejection_reasons(self, document):
+        return [(code, PROOF_REJECTION_REASON[code]) for code in proofs.REASONS[document.kind]]
+
+    def rejection_reason_label(self, document):
+        return PROOF_REJECTION_REASON.get(document.rejection_reason, document.rejection_reason or "")
+
+    def proof_check(self, application):
+        """(awaiting the check, its deadline) of an admission on an uploaded proof."""
+        if not proofs.awaiting_check(application):
+            return None
+        return format_datetime(proof_check_deadline(application.campaign), "short")
 
     # --- the director's actions (POST, CSRF-checked) ----------------------------------
     def _mark_received(self, application):
@@ -99,18 +116,33 @@ class ApplicationView(ScopedModelView):
 
     @expose("/verify-proof/", methods=("POST",))
     def verify_proof(self):
+        """R7, R9: accept the proof, or reject it with a reason and a note for the parent."""
         document = self.scoped_get(Document, request.form.get("document_id"))
         if self.role_may(DIRECTOR):
             try:
-                documents.verify_proof(document, accepted=request.form.get("verdict") == "accept",
-                                       user_id=self.staff_id, now=now())
-            except AdmissionError as error:
+                if request.form.get("verdict") == "accept":
+                    proofs.accept_proof(document, user_id=self.staff_id, now=now())
+                    messages = [_("The proof is accepted: the admission stands.")]
+                else:
+                    outcomes = proofs.reject_proof(document, reason=request.form.get("reason"),
+                                                   note=request.form.get("note"), user_id=self.staff_id, now=now())
+                    messages = [_("The proof is rejected.")] + [self._outcome(*pair) for pair in outcomes]
+            except (AdmissionError, ProofRefused) as error:
                 db.session.rollback()
                 flash(error.message, "error")
             else:
                 db.session.commit()
-                flash(_("The verdict on the document is recorded."), "success")
+                for message in messages:
+                    flash(message, "success")
         return self.back_to(".details_view", id=document.application_id)
+
+    @staticmethod
+    def _outcome(application, outcome):
+        if outcome == proofs.KEPT_NORMAL_SEAT:
+            return _("Application %(number)s keeps a normal seat within the quota; the parent is told.",
+                     number=application.number)
+        return _("Application %(number)s has ended and its seat is released; the parent is told why and how to "
+                 "appeal.", number=application.number)
 
     @expose("/document/")
     def document(self):

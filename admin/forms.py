@@ -103,6 +103,8 @@ class ImportAddressesForm(BaseForm):
 
 class AnswerAppealForm(BaseForm):
     answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(max=4000)])
+    # Offered only for an appeal against a rejected proof (R7, R9).
+    uphold = BooleanField(_l("Uphold the appeal: the proof counts as accepted and the application is restored"))
 
 
 class CommissionDecisionForm(BaseForm):

@@ -78,6 +78,7 @@ STATUS = {
     "documents_missing": _l("Documents not submitted"),
     "admitted_by_commission": _l("Admitted by the commission"),
     "transferred_to_special_school": _l("Transferred to a special school"),
+    "proof_rejected": _l("Proof rejected: seat released"),
 }
 
 QUOTA_STATE = {

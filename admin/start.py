@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 
 from admin.labels import LANGUAGE, QUOTA_STATE
 from admin.scoping import current_scope, scope_rule
-from portal.admission.calendar import quota_deadline
+from portal.admission import proofs
+from portal.admission.calendar import proof_check_deadline, quota_deadline
 from portal.admission.registration import current_campaign
 from portal.extensions import db
-from portal.models import Appeal, Application, CommissionDecision, Document, School, SchoolQuota, SeatPool
-
-PROOF_KINDS = ("teacher_proof", "representative_act")
+from portal.models import Appeal, Application, CommissionDecision, School, SchoolQuota, SeatPool
 
 
 @dataclass
@@ -29,10 +28,6 @@ class Attention:
 
 def count(model, *conditions):
     return db.session.scalar(select(func.count()).select_from(model).where(scope_rule(model), *conditions))
-
-
-def pending_proofs_query():
-    return (Document.verification == "pending", Document.kind.in_(PROOF_KINDS))
 
 
 class StartView(AdminIndexView):
@@ -92,10 +87,10 @@ class StartView(AdminIndexView):
             items.append(Attention(_l("Admitted children whose documents are not received yet"), waiting,
                                    url_for("application.index_view", flt0_status_equals="registered"),
                                    window_open and waiting > 0))
-            proofs = db.session.scalar(
-                select(func.count()).select_from(Document).where(scope_rule(Document), *pending_proofs_query()))
-            items.append(Attention(_l("Proofs of teachers and legal representatives to verify"), proofs,
-                                   url_for("application.index_view"), proofs > 0))
+            waiting_proofs = proofs.count_pending_checks(campaign, within=scope_rule(Application))
+            items.append(Attention(_l("Proofs of teachers and legal representatives to verify"), waiting_proofs,
+                                   url_for("proofs.index"),
+                                   waiting_proofs > 0 and now <= proof_check_deadline(campaign)))
         if scope.role in ("commission", "district", "ministry"):
             decisions = count(CommissionDecision, CommissionDecision.campaign_id == campaign.id)
             items.append(Attention(_l("Commission decisions recorded"), decisions,

@@ -116,6 +116,11 @@ def _identity(obj):
 def _scope(obj):
     school_id = getattr(obj, "school_id", None)
     district_id = getattr(obj, "district_id", None)
+    if school_id is None:
+        # A row of an application (a status event, a checked proof) belongs to its
+        # school's trail, when the application is loaded already (no query in a flush).
+        application = obj.__dict__.get("application")
+        school_id = getattr(application, "school_id", None)
     if obj.__tablename__ == "schools":
         school_id = obj.id
     if obj.__tablename__ == "districts":

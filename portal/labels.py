@@ -11,3 +11,15 @@ LANGUAGE = {
     "tj": _l("Tajik"),
     "en": _l("English"),
 }
+
+
+# Why a director rejected a proof (R7, R9; codes: portal/admission/proofs.py).
+PROOF_REJECTION_REASON = {
+    "unreadable": _l("The document cannot be read"),
+    "other_person": _l("The document is about another person or another child"),
+    "not_valid": _l("The document is not valid (not signed, not stamped or out of date)"),
+    "not_a_teacher_of_the_school": _l("The document does not show that the parent works as a teacher at this school"),
+    "not_an_accepted_act": _l(
+        "The document is neither a court act nor an act of the social development body (§21)"),
+    "other": _l("Another reason (see the director's note)"),
+}

@@ -10,7 +10,8 @@ the setting holds it). `run(now)` then, for every such campaign not yet done:
 - status history notes, appeals' texts and answers, commission decisions'
   child PIN and grounds are erased;
 - uploaded documents: the files are deleted from storage, the rows keep only
-  their kind, type, size and verification;
+  their kind, type, size, verification and the code of a rejection's reason
+  (the director's note goes);
 - applicants whose every application and appeal belongs to a campaign past
   retention lose PIN, e-mail and phone; their API tokens and sign-in codes are
   deleted and the messages sent to them lose recipient and content;
@@ -213,6 +214,7 @@ def _erase_documents(document_ids, report, erased, *, dry_run):
             db.session.execute(
                 update(documents).where(documents.c.id == bindparam("row_id")).values(
                     owner_pin=bindparam("pin"), original_name="", sha256="", storage_key=bindparam("key"),
+                    rejection_note=None,  # the director's words about the person (R7, R9)
                 ),
                 [{"row_id": row.id, "pin": placeholder("D", row.id), "key": f"{ERASED_STORAGE}{row.id}"}
                  for row in rows],

@@ -102,9 +102,12 @@ def build_place(app, campaign, place):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, key), "wb") as out:
         out.write(b"%PDF-1.4 " + marker(place, "FileContent").encode())
-    db.session.add(Document(application_id=application.id, owner_pin=applicant.pin, kind="teacher_proof",
-                            original_name=marker(place, "Proof") + ".pdf", content_type="application/pdf",
-                            size_bytes=20, sha256="0" * 64, storage_key=key))
+    proof = Document(application_id=application.id, owner_pin=applicant.pin, kind="teacher_proof",
+                     original_name=marker(place, "Proof") + ".pdf", content_type="application/pdf",
+                     size_bytes=20, sha256="0" * 64, storage_key=key)
+    db.session.add(proof)
+    db.session.flush()
+    application.proof_document_id = proof.id  # admitted on the uploaded proof: in the queue to check (R7)
     db.session.add(CommissionDecision(
         campaign_id=campaign.id, district_id=school.district_id, number=marker(place, "Decision"),
         decided_on=date(2026, 3, 2), child_pin=PINS[place], school_id=school.id, language="ky",

@@ -297,6 +297,25 @@ def test_r9_a_legal_representative_must_upload_the_act_and_registers_at_most_two
     assert limit.status_code == 409 and error_code(limit) == "representative_limit_reached"
 
 
+def test_r9_the_two_children_limit_counts_cancelled_representative_applications(sample, client):
+    """§21: "may register no more than two children": a cancelled registration
+    still counts, or cancelling and registering again would let in a third."""
+    person, headers = _parent(client, sample, "guardian")
+    at(sample, STAGE2)
+    headers = sign_in(client, sample, person["parent_pin"])
+    school = person["school_code"]
+    language = _first_language(school)
+    first, second, third = person["child_pins"]
+    one = _register_with_act(client, headers, first, school, language)
+    assert _register_with_act(client, headers, second, school, language).status_code == 201
+    cancelled = client.post(f"/api/v1/applications/{one.json['number']}/cancel", headers=headers)
+    assert cancelled.status_code == 200
+    limit = _register_with_act(client, headers, third, school, language)
+    assert limit.status_code == 409 and error_code(limit) == "representative_limit_reached"
+    # The same child again is not a third child.
+    assert _register_with_act(client, headers, first, school, language).status_code == 201
+
+
 def test_sample_race_school_does_not_take_part_as_imported(sample, client):
     """GB-LEN-045 is private with participates=0 in the sample (§31: opt-in)."""
     family = SCENARIO["race"]["families"][0]

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from alembic import op
 import sqlalchemy as sa
 
+from portal.migration_support import sqlite_foreign_keys_off
 from portal.models.types import UTCDateTime
 
 
@@ -54,81 +55,83 @@ def upgrade():
         " SELECT id, 'sms', phone, created_at FROM applicants WHERE phone IS NOT NULL AND phone <> ''"
     )
 
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('contact_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_api_tokens_contact_id_applicant_contacts'), 'applicant_contacts', ['contact_id'], ['id'])
-    # A token without a contact now means "signed in with Түндүк", which needs no
-    # confirmation code: the tokens open now (a day long at most) end, and their
-    # parents sign in again through a contact.
-    tokens = sa.table('api_tokens', sa.column('revoked_at', UTCDateTime()))
-    op.execute(tokens.update().where(tokens.c.revoked_at.is_(None)).values(revoked_at=datetime.now(timezone.utc)))
+    with sqlite_foreign_keys_off('0006'):  # rebuilds of tables others point at
+        with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('contact_id', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(batch_op.f('fk_api_tokens_contact_id_applicant_contacts'), 'applicant_contacts', ['contact_id'], ['id'])
+        # A token without a contact now means "signed in with Түндүк", which needs no
+        # confirmation code: the tokens open now (a day long at most) end, and their
+        # parents sign in again through a contact.
+        tokens = sa.table('api_tokens', sa.column('revoked_at', UTCDateTime()))
+        op.execute(tokens.update().where(tokens.c.revoked_at.is_(None)).values(revoked_at=datetime.now(timezone.utc)))
 
-    with op.batch_alter_table('applicants', schema=None) as batch_op:
-        batch_op.drop_column('phone')
-        batch_op.drop_column('email')
+        with op.batch_alter_table('applicants', schema=None) as batch_op:
+            batch_op.drop_column('phone')
+            batch_op.drop_column('email')
 
-    with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('contact_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_applications_contact_id_applicant_contacts'), 'applicant_contacts', ['contact_id'], ['id'])
+        with op.batch_alter_table('applications', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('contact_id', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(batch_op.f('fk_applications_contact_id_applicant_contacts'), 'applicant_contacts', ['contact_id'], ['id'])
 
-    with op.batch_alter_table('registry_persons', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('id_document', sa.String(length=32), nullable=True))
+        with op.batch_alter_table('registry_persons', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('id_document', sa.String(length=32), nullable=True))
 
-    # Codes live 15 minutes: the open ones are simply dropped, not converted.
-    op.execute("DELETE FROM sign_in_codes")
-    with op.batch_alter_table('sign_in_codes', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('channel', sa.String(length=8), nullable=False, server_default='email'))
-        batch_op.add_column(sa.Column('contact', sa.String(length=254), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('purpose', sa.String(length=16), nullable=False, server_default='sign_in'))
-        batch_op.add_column(sa.Column('subject', sa.String(length=32), nullable=True))
-        batch_op.drop_index(batch_op.f('ix_sign_in_codes_email_created'))
-        batch_op.create_index('ix_sign_in_codes_contact_created', ['contact', 'created_at'], unique=False)
-        batch_op.drop_column('email')
-        batch_op.create_check_constraint('purpose', "purpose IN ('sign_in', 'confirm')")
-        batch_op.create_check_constraint('channel', "channel IN ('email', 'sms')")
-    with op.batch_alter_table('sign_in_codes', schema=None) as batch_op:
-        batch_op.alter_column('channel', server_default=None)
-        batch_op.alter_column('contact', server_default=None)
-        batch_op.alter_column('purpose', server_default=None)
+        # Codes live 15 minutes: the open ones are simply dropped, not converted.
+        op.execute("DELETE FROM sign_in_codes")
+        with op.batch_alter_table('sign_in_codes', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('channel', sa.String(length=8), nullable=False, server_default='email'))
+            batch_op.add_column(sa.Column('contact', sa.String(length=254), nullable=False, server_default=''))
+            batch_op.add_column(sa.Column('purpose', sa.String(length=16), nullable=False, server_default='sign_in'))
+            batch_op.add_column(sa.Column('subject', sa.String(length=32), nullable=True))
+            batch_op.drop_index(batch_op.f('ix_sign_in_codes_email_created'))
+            batch_op.create_index('ix_sign_in_codes_contact_created', ['contact', 'created_at'], unique=False)
+            batch_op.drop_column('email')
+            batch_op.create_check_constraint('purpose', "purpose IN ('sign_in', 'confirm')")
+            batch_op.create_check_constraint('channel', "channel IN ('email', 'sms')")
+        with op.batch_alter_table('sign_in_codes', schema=None) as batch_op:
+            batch_op.alter_column('channel', server_default=None)
+            batch_op.alter_column('contact', server_default=None)
+            batch_op.alter_column('purpose', server_default=None)
 
-    # ### end Alembic commands ###
+        # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
-    op.execute("DELETE FROM sign_in_codes")
-    with op.batch_alter_table('sign_in_codes', schema=None) as batch_op:
-        batch_op.drop_constraint('purpose', type_='check')
-        batch_op.drop_constraint('channel', type_='check')
-        batch_op.add_column(sa.Column('email', sa.VARCHAR(length=254), nullable=False))
-        batch_op.drop_index('ix_sign_in_codes_contact_created')
-        batch_op.create_index(batch_op.f('ix_sign_in_codes_email_created'), ['email', 'created_at'], unique=False)
-        batch_op.drop_column('subject')
-        batch_op.drop_column('purpose')
-        batch_op.drop_column('contact')
-        batch_op.drop_column('channel')
+    with sqlite_foreign_keys_off('0006'):
+        op.execute("DELETE FROM sign_in_codes")
+        with op.batch_alter_table('sign_in_codes', schema=None) as batch_op:
+            batch_op.drop_constraint('purpose', type_='check')
+            batch_op.drop_constraint('channel', type_='check')
+            batch_op.add_column(sa.Column('email', sa.VARCHAR(length=254), nullable=False))
+            batch_op.drop_index('ix_sign_in_codes_contact_created')
+            batch_op.create_index(batch_op.f('ix_sign_in_codes_email_created'), ['email', 'created_at'], unique=False)
+            batch_op.drop_column('subject')
+            batch_op.drop_column('purpose')
+            batch_op.drop_column('contact')
+            batch_op.drop_column('channel')
 
-    with op.batch_alter_table('registry_persons', schema=None) as batch_op:
-        batch_op.drop_column('id_document')
+        with op.batch_alter_table('registry_persons', schema=None) as batch_op:
+            batch_op.drop_column('id_document')
 
-    with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_applications_contact_id_applicant_contacts'), type_='foreignkey')
-        batch_op.drop_column('contact_id')
+        with op.batch_alter_table('applications', schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f('fk_applications_contact_id_applicant_contacts'), type_='foreignkey')
+            batch_op.drop_column('contact_id')
 
-    with op.batch_alter_table('applicants', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email', sa.VARCHAR(length=254), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('phone', sa.VARCHAR(length=16), nullable=True))
-    # Back to one address each: the first bound contact of each channel.
-    op.execute(
-        "UPDATE applicants SET email = COALESCE((SELECT address FROM applicant_contacts c WHERE"
-        " c.applicant_id = applicants.id AND c.channel = 'email' ORDER BY c.id LIMIT 1), ''),"
-        " phone = (SELECT address FROM applicant_contacts c WHERE c.applicant_id = applicants.id"
-        " AND c.channel = 'sms' ORDER BY c.id LIMIT 1)"
-    )
+        with op.batch_alter_table('applicants', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('email', sa.VARCHAR(length=254), nullable=False, server_default=''))
+            batch_op.add_column(sa.Column('phone', sa.VARCHAR(length=16), nullable=True))
+        # Back to one address each: the first bound contact of each channel.
+        op.execute(
+            "UPDATE applicants SET email = COALESCE((SELECT address FROM applicant_contacts c WHERE"
+            " c.applicant_id = applicants.id AND c.channel = 'email' ORDER BY c.id LIMIT 1), ''),"
+            " phone = (SELECT address FROM applicant_contacts c WHERE c.applicant_id = applicants.id"
+            " AND c.channel = 'sms' ORDER BY c.id LIMIT 1)"
+        )
 
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_api_tokens_contact_id_applicant_contacts'), type_='foreignkey')
-        batch_op.drop_column('contact_id')
+        with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f('fk_api_tokens_contact_id_applicant_contacts'), type_='foreignkey')
+            batch_op.drop_column('contact_id')
 
     with op.batch_alter_table('applicant_contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_applicant_contacts_applicant_id'))

@@ -1,8 +1,10 @@
 """R16 (§17): parents' electronic appeals to the district education department,
-answered within 3 working days; R17 (§19, §21): a director adds a missing
+answered within 3 working days (an upheld appeal against a rejected proof
+restores the application, R7, R9); R17 (§19, §21): a director adds a missing
 address to the microdistrict on proof of registration."""
 from sqlalchemy import select
 
+from portal.admission import proofs
 from portal.admission.calendar import working_days_later
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
@@ -43,12 +45,21 @@ def file_appeal(campaign, applicant, *, district_id, text, now, application_numb
     return appeal
 
 
-def answer_appeal(appeal, *, answer, user_id, now):
+def answer_appeal(appeal, *, answer, user_id, now, uphold=False):
+    """The district's answer. An appeal about a rejected proof (R7, R9) is upheld
+    or not (`appeal.upheld`); upheld, it restores the application
+    (`proofs.restore_after_appeal`: refused, with nothing saved, when it cannot)."""
     answer = (answer or "").strip()
     if not answer:
         raise AdmissionError("validation_error")
     if appeal.status == "answered":
         raise AdmissionError("not_allowed")
+    if proofs.may_restore(appeal.application):
+        appeal.upheld = bool(uphold)
+        if uphold:
+            proofs.restore_after_appeal(appeal.application, user_id=user_id, now=now, appeal_id=appeal.id)
+    elif uphold:
+        raise proofs.ProofRefused("not_rejected")
     appeal.answer, appeal.answered_at, appeal.answered_by_id = answer, now, user_id
     appeal.status = "answered"
     db.session.flush()

@@ -62,6 +62,21 @@ def working_days_later(moment, count, holidays):
     return datetime.combine(day, time(23, 59, 59), zone)
 
 
+def proof_check_day(campaign_year, value):
+    """The day a `proof_check_until` setting names: "MM-DD" in the campaign's
+    first year ("2026-2027" -> 2026), or a full date. ValueError if it names none."""
+    if len(value) == 5:
+        value = f"{campaign_year[:4]}-{value}"
+    return date.fromisoformat(value)
+
+
+def proof_check_deadline(campaign):
+    """R7, R9 (§18: "until 30 August of the current year"): the end (23:59:59
+    local) of the last day on which the director may reject an uploaded proof."""
+    day = proof_check_day(campaign.year, campaign.setting("proof_check_until"))
+    return datetime.combine(day, time(23, 59, 59), local_zone())
+
+
 def local_date(moment):
     return moment.astimezone(local_zone()).date()
 

@@ -1,4 +1,5 @@
 """Uploaded proofs (R7 teacher, R9 legal representative, R17 registration).
+The director's check of R7 and R9 proofs and what follows: `proofs.py`.
 
 A file is accepted by what it IS, not by its name or the browser's claim: its
 first bytes must be those of a PDF, JPEG or PNG, and it must be at most 5 MB.
@@ -58,21 +59,3 @@ def store_document(stream, *, filename, owner_pin, kind):
 
 def document_path(document):
     return os.path.join(current_app.config["UPLOAD_FOLDER"], document.storage_key[:2], document.storage_key)
-
-
-# The proofs a director checks: R7 (teacher of the school) and R9 (legal representative).
-PROOF_KINDS = ("teacher_proof", "representative_act")
-
-
-def verify_proof(document, *, accepted, user_id, now):
-    """R7, R9: the director accepts or rejects a proof attached to an application.
-
-    Only the verdict is recorded (and audited); what follows a rejection is the
-    school's decision through the status machine, not an automatic step.
-    """
-    if document.kind not in PROOF_KINDS or document.application_id is None:
-        raise AdmissionError("not_allowed")
-    document.verification = "accepted" if accepted else "rejected"
-    document.verified_at, document.verified_by_id = now, user_id
-    db.session.flush()
-    return document

@@ -35,6 +35,10 @@ MESSAGES = {
         "A legal representative can register at most %(limit)s children."
     ),
     "document_required": _l("Please upload the document that proves this (PDF, JPEG or PNG, up to 5 MB)."),
+    "proof_rejected": _l(
+        "The school did not accept the proof that you teach there for this child. Another document does not "
+        "reopen it: to contest the decision, appeal to your district education department."
+    ),
     "unauthorized": _l("Please sign in again."),
     "rate_limited": _l("Too many attempts. Please wait a little and try again."),
     "registry_unavailable": _l(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.admission import reference, seats
-from portal.admission.calendar import stage_at
+from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
 from portal.admission.sign_in import require_confirmation
@@ -21,6 +21,7 @@ from portal.models import (
     LANGUAGES,
     Application,
     ApplicationEvent,
+    Document,
     MicrodistrictAddress,
     School,
     SeatPool,
@@ -158,7 +159,14 @@ def _facts(campaign, family, school):
 
 
 def _check_representative(campaign, applicant, child_pin, document):
-    """R9: a legal representative proves it with an act and registers at most N children."""
+    """R9: a legal representative proves it with an act and registers at most N children.
+
+    §21: "may register no more than two children": every child the
+    representative has registered in the campaign counts, whatever became of
+    the application (cancelled, act rejected...), so that cancelling and
+    registering again cannot bring in a third child. The same child again
+    does not count twice.
+    """
     if document is None or document.kind != "representative_act":
         raise AdmissionError("document_required")
     limit = campaign.setting("representative_child_limit")
@@ -167,7 +175,6 @@ def _check_representative(campaign, applicant, child_pin, document):
             Application.campaign_id == campaign.id,
             Application.applicant_id == applicant.id,
             Application.as_representative.is_(True),
-            Application.is_active.is_(True),
             Application.child_pin != child_pin,
         )
     )
@@ -183,6 +190,19 @@ def is_teacher_of(applicant_pin, school_code):
     """R7: the teacher registry lists this applicant at this school (by its code)."""
     school = db.session.scalars(select(School).where(School.code == school_code)).first()
     return school is not None and _is_teacher(applicant_pin, school)
+
+
+def _teacher_proof_rejected(campaign, child_pin, school):
+    """R7: the school's director rejected an uploaded teacher proof for this child
+    in this campaign; another upload does not reopen it (the way is an appeal, R16)."""
+    return db.session.scalar(
+        select(Application.id)
+        .join(Document, Application.proof_document_id == Document.id)
+        .where(Application.campaign_id == campaign.id, Application.child_pin == child_pin,
+               Application.school_id == school.id, Document.kind == "teacher_proof",
+               Document.verification == "rejected")
+        .limit(1)
+    ) is not None
 
 
 def _twin_admitted_within_quota(campaign, family, school, language):
@@ -227,17 +247,25 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     facts = _facts(campaign, family, school)
     if facts.active:
         raise AdmissionError("already_registered")
+    # The uploaded proof the admission rests on, which the director checks (R7, R9).
+    proof = None
     if family.as_representative:
         _check_representative(campaign, applicant, child_pin, document)
+        proof = document
 
     over_quota, twin = False, None
     if "twin" in campaign.categories:
         twin = _twin_admitted_within_quota(campaign, family, school, language)
     if category == "teacher":
         # R7 (§24): over the quota, at the school where the parent teaches,
-        # proven by the teacher registry or by a document the director checks.
-        if not _is_teacher(applicant.pin, school) and (document is None or document.kind != "teacher_proof"):
-            raise AdmissionError("document_required")
+        # proven by the teacher registry (at once) or by a document the
+        # director checks (until then the admission awaits the check).
+        if not _is_teacher(applicant.pin, school):
+            if _teacher_proof_rejected(campaign, child_pin, school):
+                raise AdmissionError("proof_rejected")
+            if document is None or document.kind != "teacher_proof":
+                raise AdmissionError("document_required")
+            proof = document
         over_quota = True
     elif twin is not None:
         category, over_quota = "twin", True
@@ -265,6 +293,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
         twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
         contact_id=contact_id,
+        proof=proof,
     )
     application.known_cancellations_used = facts.cancelled
     if document is not None:
@@ -302,7 +331,7 @@ def _pool_exists(campaign, school, language):
 
 def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
                      twin_group=None, status=REGISTERED, by="applicant", notify="application_registered",
-                     contact_id=None):
+                     contact_id=None, proof=None):
     pool_id, queue_no, holders = taken
     child = family.child
     application = Application(
@@ -336,6 +365,8 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
     # Set, not lazy-loaded later: the answer reads both, and a strong reference
     # keeps the campaign in the identity map (it is held weakly).
     application.school, application.campaign = school, campaign
+    if proof is not None:  # the column, not the relationship: no UPDATE after the INSERT (post_update)
+        application.proof_document_id = proof.id
     db.session.add(application)
     db.session.add(ApplicationEvent(application=application, status=status, by=by))
     try:
@@ -345,7 +376,8 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
         raise AdmissionError("already_registered") from None
     application.known_position = holders
     if notify:
-        notify_applicant(applicant, notify, application)
+        extra = {"proof_check_until": proof_check_deadline(campaign).strftime("%d.%m.%Y")} if proof else None
+        notify_applicant(applicant, notify, application, extra=extra)
     return application
 
 

@@ -8,6 +8,7 @@ ERROR_CODES = [
     "school_not_available", "not_found", "not_allowed", "service_unavailable", "server_error",
     "not_configured",
     "confirmation_required",
+    "proof_rejected",
 ]
 LANGUAGES = ["ky", "ru", "uz", "tj", "en"]
 PIN = {"type": "string", "pattern": "^[0-9]{14}$"}
@@ -112,7 +113,8 @@ SCHEMAS = {
             "number": {"type": "string"},
             "status": {"type": "string", "enum": [
                 "registered", "documents_received", "enrolled", "cancelled",
-                "documents_missing", "admitted_by_commission", "transferred_to_special_school"]},
+                "documents_missing", "admitted_by_commission", "transferred_to_special_school",
+                "proof_rejected"]},
             "child_pin": PIN,
             "child_name": {"type": "string"},
             "school_code": {"type": "string"},
@@ -124,6 +126,20 @@ SCHEMAS = {
             "cancellations_left": {"type": "integer"},
             "created_at": {"type": "string", "format": "date-time"},
             "history": {"type": "array", "items": _ref("HistoryEntry")},
+            "proof_check": {"oneOf": [{"type": "null"}, _ref("ProofCheck")]},
+        },
+    },
+    "ProofCheck": {
+        "type": "object",
+        "description": "R7, R9: the school director's check of the uploaded proof the admission rests on",
+        "required": ["status", "until", "reason", "note"],
+        "properties": {
+            "status": {"type": "string", "enum": ["pending", "accepted", "rejected"]},
+            "until": {"type": "string", "format": "date"},
+            "reason": {"type": ["string", "null"], "enum": [
+                None, "unreadable", "other_person", "not_valid", "not_a_teacher_of_the_school",
+                "not_an_accepted_act", "other"]},
+            "note": {"type": ["string", "null"]},
         },
     },
     "ApplicationList": {

@@ -1,4 +1,5 @@
 """The JSON shapes of data-formats.md."""
+from portal.admission.calendar import proof_check_deadline
 from portal.admission.registration import cancellations_left, position
 
 
@@ -56,6 +57,20 @@ def application(app):
             {"status": event.status, "at": event.at.isoformat(), "by": event.by}
             for event in app.history
         ],
+        "proof_check": proof_check(app),
+    }
+
+
+def proof_check(app):
+    """R7, R9: the director's check of the proof the admission rests on (null: none)."""
+    document = app.proof_document
+    if document is None:
+        return None
+    return {
+        "status": document.verification,  # pending, accepted, rejected
+        "until": proof_check_deadline(app.campaign).date().isoformat(),
+        "reason": document.rejection_reason,
+        "note": document.rejection_note,
     }
 
 

@@ -51,6 +51,7 @@ STATUS = {
     "not_allowed": 409,
     "not_configured": 404,  # POST /auth/tunduk where no state identity is configured
     "confirmation_required": 428,  # a code went to the contact the application was made from
+    "proof_rejected": 409,  # R7: the school rejected this child's teacher proof; the way is an appeal
     "service_unavailable": 503,  # the database was lost mid-request: nothing saved
     "server_error": 500,
 }

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.admission.calendar import proof_check_day
 from portal.extensions import db
 from portal.importer.spec import CAMPAIGN_FILE, ISO_DATE
 from portal.models import DEFAULT_POLICY, Campaign
@@ -108,6 +109,8 @@ def read_campaign(path, problems):
                     bad(name, _("%(name)s is not a policy setting", name=name))
                 elif type(value) is not type(DEFAULT_POLICY[name]):
                     bad(name, _("%(name)s has the wrong type", name=name))
+                elif name == "proof_check_until" and not _proof_check_day(year, value):
+                    bad(name, _("%(name)s must be a date YYYY-MM-DD or a day of the year MM-DD", name=name))
             values["policy"] = policy
 
     if len(problems) == before:
@@ -118,6 +121,13 @@ def read_campaign(path, problems):
         if values["documents_from"] > values["documents_until"]:
             bad("documents_until", _("documents_until is before documents_from"))
     return values if len(problems) == before else None
+
+
+def _proof_check_day(year, value):
+    try:
+        return proof_check_day(year if isinstance(year, str) else "2000", value)
+    except ValueError:
+        return None
 
 
 def apply_campaign(values):

@@ -23,9 +23,11 @@ from portal.models.quota import LANGUAGES
 from portal.models.types import UTCDateTime, sql_in, utcnow
 
 # The statuses of data-formats.md. An application is active (holds or has held
-# its seat and counts for R10) in the first four.
+# its seat and counts for R10) in the first four. `proof_rejected`: the director
+# rejected the proof of a teacher's child or of a legal representative and no
+# normal seat was due (R7, R9): the seat is released.
 ACTIVE_STATUSES = ("registered", "documents_received", "enrolled", "admitted_by_commission")
-STATUSES = ACTIVE_STATUSES + ("cancelled", "documents_missing", "transferred_to_special_school")
+STATUSES = ACTIVE_STATUSES + ("cancelled", "documents_missing", "transferred_to_special_school", "proof_rejected")
 
 
 class Applicant(db.Model):
@@ -128,6 +130,12 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     documents_received_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # R7, R9: the uploaded proof this admission rests on, which the director checks
+    # (a teacher not in the teacher registry, a legal representative's act); null
+    # when nothing is to be checked. Twins registered together share one act.
+    proof_document_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("documents.id", use_alter=True), index=True
+    )
 
     campaign: Mapped[Campaign] = relationship()
     applicant: Mapped[Applicant] = relationship()
@@ -136,6 +144,9 @@ class Application(db.Model):
     history: Mapped[list["ApplicationEvent"]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
     )
+    # post_update: documents and applications point at each other; this link is
+    # written after both rows exist (as the migration adds it after both tables).
+    proof_document: Mapped[Optional["Document"]] = relationship(foreign_keys=[proof_document_id], post_update=True)
 
     # Not stored: what the registration that created this application already
     # knows (its place in the order, the child's cancellations so far), so the
@@ -164,6 +175,9 @@ class ApplicationEvent(db.Model):
 
 DOCUMENT_KINDS = ("teacher_proof", "representative_act", "registration_proof", "other")
 VERIFICATIONS = ("pending", "accepted", "rejected")
+# Why a director rejects a proof (R7, R9): a fixed list, plus the director's own words.
+REJECTION_REASONS = ("unreadable", "other_person", "not_valid", "not_a_teacher_of_the_school",
+                     "not_an_accepted_act", "other")
 
 
 class Document(db.Model):
@@ -174,6 +188,7 @@ class Document(db.Model):
         CheckConstraint(sql_in("kind", DOCUMENT_KINDS), name="kind"),
         CheckConstraint(sql_in("verification", VERIFICATIONS), name="verification"),
         CheckConstraint("size_bytes > 0", name="size"),
+        CheckConstraint(sql_in("rejection_reason", REJECTION_REASONS), name="rejection_reason"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[Optional[int]] = mapped_column(
@@ -190,8 +205,11 @@ class Document(db.Model):
     verification: Mapped[str] = mapped_column(String(16), default="pending")
     verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_users.id"))
+    # R7, R9: the director's reason for a rejection (REJECTION_REASONS) and their words to the parent.
+    rejection_reason: Mapped[Optional[str]] = mapped_column(String(32))
+    rejection_note: Mapped[Optional[str]] = mapped_column(Text)
 
-    application: Mapped[Optional[Application]] = relationship()
+    application: Mapped[Optional[Application]] = relationship(foreign_keys=[application_id])
 
 
 class CommissionDecision(db.Model):
@@ -243,6 +261,9 @@ class Appeal(db.Model):
     answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     answered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_users.id"))
     escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Set with the answer: true when the district upheld the appeal (an upheld
+    # appeal against a rejected proof restores the application, R7, R9).
+    upheld: Mapped[Optional[bool]] = mapped_column(Boolean)
 
     district: Mapped[District] = relationship()
     applicant: Mapped[Applicant] = relationship()

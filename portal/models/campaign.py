@@ -27,6 +27,11 @@ DEFAULT_POLICY = {
     "appeal_working_days": 3,
     # R11: reminders this many days before the end of the document window.
     "document_reminder_days": [7, 2],
+    # R7, R9, §18: the director may ask for the proofs of a teacher's child or of
+    # a legal representative "until 30 August of the current year": the last day
+    # on which a director may reject an uploaded proof. "MM-DD" is that day of the
+    # campaign's first year; a campaign may name a full date ("2027-08-30").
+    "proof_check_until": "08-30",
     # R6, §25: the siblings of a twin admitted within the quota come over quota
     # (the quota "grows by that number"), even when free seats remain.
     "twins_always_over_quota": True,

@@ -11,7 +11,7 @@ from forms.registration import SchoolForm
 from portal import clock
 from portal.admission import registration
 from portal.admission.appeals import file_appeal
-from portal.admission.calendar import stage_at
+from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Application, School
@@ -43,6 +43,8 @@ def _facts(application):
         "cancel_limit": application.campaign.setting("cancel_limit"),
         "can_cancel": application.status in registration.CANCELLABLE,
         "can_move": application.status in registration.CANCELLABLE and _stage(application) == 2,
+        # R7, R9: until when the director may still check the uploaded proof.
+        "proof_check_until": proof_check_deadline(application.campaign),
     }
 
 

@@ -2,7 +2,7 @@
 from flask_babel import format_date, format_time, gettext
 from flask_babel import lazy_gettext as _l
 
-from portal.labels import LANGUAGE  # noqa: F401  (shared by staff and parents)
+from portal.labels import LANGUAGE, PROOF_REJECTION_REASON  # noqa: F401  (shared by staff and parents)
 
 STATUS = {
     "registered": _l("Registered: a seat is held"),
@@ -12,6 +12,7 @@ STATUS = {
     "documents_missing": _l("Seat released: the documents were not brought in time"),
     "admitted_by_commission": _l("Admitted by a commission decision"),
     "transferred_to_special_school": _l("Transferred to a special school"),
+    "proof_rejected": _l("Ended: the school did not accept the uploaded document"),
 }
 
 
@@ -42,6 +43,10 @@ def category(code):
     return CATEGORY.get(code, code) if code else ""
 
 
+def proof_reason(code):
+    return PROOF_REJECTION_REASON.get(code, code) if code else ""
+
+
 def by(code):
     return BY.get(code, code)
 
@@ -64,4 +69,5 @@ def moment(value):
 def install(app):
     app.jinja_env.filters.update(
         status=status, language_name=language, category=category, by=by, day=day, moment=moment,
+        proof_reason=proof_reason,
     )

@@ -30,6 +30,7 @@ FIX_AT = {
     "validation_error": "public.school",
     "document_required": "public.about",
     "representative_limit_reached": "public.about",
+    "proof_rejected": "public.about",
     "already_registered": "public.children",
 }
 
