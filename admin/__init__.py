@@ -20,6 +20,7 @@ VIEW_MODULES = (
     "admin.quotas",
     "admin.applications",
     "admin.proofs",
+    "admin.documents_missing",
     "admin.commission",
     "admin.appeals",
     "admin.classes",

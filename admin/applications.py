@@ -24,6 +24,7 @@ from portal.admission.proofs import ProofRefused
 from portal.admission.registration import position
 from portal.admission.status import can_change
 from portal.extensions import db
+from portal.unit_of_work import attempt
 from portal.labels import PROOF_REJECTION_REASON
 from portal.models import Application, Document
 
@@ -113,6 +114,24 @@ class ApplicationView(ScopedModelView):
         db.session.commit()
         flash(ngettext("Documents of %(num)d application marked as received.",
                        "Documents of %(num)d applications marked as received.", marked), "success")
+
+    def may_release_for_missing_documents(self, application):
+        return self.role_may(DIRECTOR) and documents_window.may_release_for_missing_documents(application, now())
+
+    @expose("/release-missing-documents/", methods=("POST",))
+    def release_for_missing_documents(self):
+        """R11 (2026): the director releases one seat whose documents did not come,
+        with a reason the parent reads."""
+        application = self.get_one(request.form.get("id"))
+        if self.role_may(DIRECTOR):
+            done, refusal = attempt(lambda: documents_window.release_for_missing_documents(
+                application, reason=request.form.get("reason"), by="school", now=now()))
+            if refusal is not None:
+                flash(refusal.message, "error")
+            else:
+                flash(_("The seat of %(number)s is released; the parent is told the reason and how to appeal.",
+                        number=application.number), "success")
+        return self.back_to(".details_view", id=application.id)
 
     @expose("/verify-proof/", methods=("POST",))
     def verify_proof(self):

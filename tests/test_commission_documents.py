@@ -123,9 +123,10 @@ def test_r11_in_2026_no_seat_is_released_by_itself_and_the_director_decides_per_
     assert db.session.get(Application, waiting.id).status == "registered"
 
     inside = datetime(2026, 9, 5, 23, 0, tzinfo=BISHKEK)
-    assert documents_window.documents_missing(campaign, school_id=waiting.school_id, now=inside) == []
-    assert waiting in documents_window.documents_missing(campaign, school_id=waiting.school_id, now=after)
-    assert other not in documents_window.documents_missing(campaign, school_id=waiting.school_id, now=after)
+    school = Application.school_id == waiting.school_id
+    assert documents_window.documents_missing(campaign, within=school, now=inside) == []
+    assert waiting in documents_window.documents_missing(campaign, within=school, now=after)
+    assert other not in documents_window.documents_missing(campaign, within=school, now=after)
     with pytest.raises(AdmissionError):  # before the window ends: not yet
         documents_window.release_for_missing_documents(waiting, reason="x", by="school", now=inside)
     with pytest.raises(AdmissionError):  # a reason is needed

@@ -31,17 +31,23 @@ def mark_received(application, *, by, now):
     return application
 
 
-def documents_missing(campaign, *, school_id, now):
-    """R11: the director's list after the window: the school's children whose
-    documents did not come (oldest registration first); empty before the window ends."""
+def documents_missing(campaign, *, within, now, limit=None):
+    """R11: the list after the window: the children `within` the caller's scope (an
+    SQL condition on Application) whose documents did not come, by school and order;
+    empty before the window ends."""
     if not documents_deadline_passed(campaign, now):
         return []
     return db.session.scalars(
         select(Application)
-        .where(Application.campaign_id == campaign.id, Application.school_id == school_id,
-               Application.status == "registered")
-        .order_by(Application.queue_no)
+        .where(Application.campaign_id == campaign.id, Application.status == "registered", within)
+        .order_by(Application.school_id, Application.language, Application.queue_no)
+        .limit(limit)
     ).all()
+
+
+def may_release_for_missing_documents(application, now):
+    """Whether the director may release this seat now (R11, 2026)."""
+    return application.status == "registered" and documents_deadline_passed(application.campaign, now)
 
 
 def release_for_missing_documents(application, *, reason, by, now):
@@ -50,7 +56,7 @@ def release_for_missing_documents(application, *, reason, by, now):
     reason = (reason or "").strip()
     if not reason:
         raise AdmissionError("validation_error")
-    if not documents_deadline_passed(application.campaign, now) or application.status != "registered":
+    if not may_release_for_missing_documents(application, now):
         raise AdmissionError("not_allowed")
     change_status(application, "documents_missing", by=by, note=reason)
     notify_applicant(application.applicant, "documents_missing", application, extra={"reason": reason})
