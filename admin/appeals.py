@@ -15,10 +15,8 @@ from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.admission import proofs
 from portal.admission.appeals import answer_appeal
-from portal.admission.errors import AdmissionError
-from portal.admission.proofs import ProofRefused
-from portal.extensions import db
 from portal.labels import PROOF_REJECTION_REASON
+from portal.unit_of_work import attempt
 from portal.models import Appeal
 
 ANSWERING = ("district",)
@@ -82,14 +80,11 @@ class AppealView(ScopedModelView):
         if not form.validate():
             flash(_("Write the answer first."), "error")
             return self.back_to(".details_view", id=appeal.id)
-        try:
-            answer_appeal(appeal, answer=form.answer.data, user_id=self.staff_id, now=now(),
-                          uphold=form.uphold.data)
-        except (AdmissionError, ProofRefused) as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        done, refusal = attempt(lambda: answer_appeal(appeal, answer=form.answer.data, user_id=self.staff_id,
+                                                      now=now(), uphold=form.uphold.data))
+        if refusal is not None:
+            flash(refusal.message, "error")
         else:
-            db.session.commit()
             flash(_("The answer is saved and sent to the applicant."), "success")
             if appeal.upheld:
                 flash(_("The appeal is upheld: application %(number)s is restored.",

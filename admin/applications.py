@@ -19,8 +19,6 @@ from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.admission import documents, documents_window, proofs
 from portal.admission.calendar import proof_check_deadline
-from portal.admission.errors import AdmissionError
-from portal.admission.proofs import ProofRefused
 from portal.admission.registration import position
 from portal.admission.status import can_change
 from portal.extensions import db
@@ -94,13 +92,10 @@ class ApplicationView(ScopedModelView):
     def documents_received(self):
         application = self.get_one(request.form.get("id"))
         if self.role_may(DIRECTOR):
-            try:
-                self._mark_received(application)
-            except AdmissionError as error:
-                db.session.rollback()
-                flash(error.message, "error")
+            done, refusal = attempt(lambda: self._mark_received(application))
+            if refusal is not None:
+                flash(refusal.message, "error")
             else:
-                db.session.commit()
                 flash(_("The documents of %(number)s are marked as received.", number=application.number), "success")
         return self.back_to(".details_view", id=application.id)
 
@@ -138,21 +133,19 @@ class ApplicationView(ScopedModelView):
         """R7, R9: accept the proof, or reject it with a reason and a note for the parent."""
         document = self.scoped_get(Document, request.form.get("document_id"))
         if self.role_may(DIRECTOR):
-            try:
+            def check():
                 if request.form.get("verdict") == "accept":
                     proofs.accept_proof(document, user_id=self.staff_id, now=now())
-                    messages = [_("The proof is accepted: the admission stands.")]
-                else:
-                    outcomes = proofs.reject_proof(document, reason=request.form.get("reason"),
-                                                   note=request.form.get("note"), user_id=self.staff_id, now=now())
-                    messages = [_("The proof is rejected.")] + [self._outcome(*pair) for pair in outcomes]
-            except (AdmissionError, ProofRefused) as error:
-                db.session.rollback()
-                flash(error.message, "error")
-            else:
-                db.session.commit()
-                for message in messages:
-                    flash(message, "success")
+                    return [_("The proof is accepted: the admission stands.")]
+                outcomes = proofs.reject_proof(document, reason=request.form.get("reason"),
+                                               note=request.form.get("note"), user_id=self.staff_id, now=now())
+                return [_("The proof is rejected.")] + [self._outcome(*pair) for pair in outcomes]
+
+            messages, refusal = attempt(check)
+            if refusal is not None:
+                flash(refusal.message, "error")
+            for message in messages or ():
+                flash(message, "success")
         return self.back_to(".details_view", id=document.application_id)
 
     @staticmethod

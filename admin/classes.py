@@ -21,6 +21,7 @@ from portal.admission import class_lists, enrolment_order
 from portal.admission.class_lists import ClassListRefused
 from portal.admission.registration import current_campaign
 from portal.extensions import db
+from portal.unit_of_work import attempt
 from portal.models import Application, ClassSet, School
 
 DIRECTOR = ("director",)
@@ -88,13 +89,10 @@ class ClassesView(ScopedPageView):
 
     # --- the director's changes (POST, CSRF-checked) ---------------------------------------
     def _change(self, school_id, change, success):
-        try:
-            change()
-        except ClassListRefused as refusal:
-            db.session.rollback()
+        done, refusal = attempt(change)
+        if refusal is not None:
             flash(refusal.message, "error")
         else:
-            db.session.commit()
             flash(success, "success")
         return self._back(school_id)
 

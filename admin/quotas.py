@@ -20,6 +20,7 @@ from admin.security import now
 from portal.admission import quota_changes
 from portal.admission.calendar import quota_deadline
 from portal.extensions import db
+from portal.unit_of_work import attempt
 from portal.models import ClassSet, SchoolQuota, SeatPool
 
 
@@ -70,13 +71,10 @@ class QuotaView(ScopedModelView):
     # --- the director's changes and the confirmations (POST, CSRF-checked) -------------------
     def _quota_change(self, quota, change, success):
         """Run one change of quota_changes; a refusal shows the rule it broke."""
-        try:
-            change()
-        except quota_changes.QuotaChangeRefused as refusal:
-            db.session.rollback()
+        done, refusal = attempt(change)
+        if refusal is not None:
             flash(refusal.message, "error")
         else:
-            db.session.commit()
             flash(success, "success")
         return self.back_to(".details_view", id=quota.id)
 
