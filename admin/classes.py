@@ -19,6 +19,7 @@ from admin.security import now
 from portal import audit
 from portal.admission import class_lists, enrolment_order
 from portal.admission.class_lists import ClassListRefused
+from portal.admission.calendar import local_date
 from portal.admission.registration import current_campaign
 from portal.extensions import db
 from portal.unit_of_work import attempt
@@ -85,7 +86,7 @@ class ClassesView(ScopedPageView):
             may_change=self.role_may(DIRECTOR) and not (class_list is not None and class_list.locked),
             may_issue=self.role_may(DIRECTOR), language_labels=LANGUAGE,
             order_languages=[(code, LANGUAGE[code]) for code in enrolment_order.ORDER_LANGUAGES],
-            schools=school_options() if self.scope.role == "district" else [], today=now().date())
+            schools=school_options() if self.scope.role == "district" else [], today=local_date(now()))
 
     # --- the director's changes (POST, CSRF-checked) ---------------------------------------
     def _change(self, school_id, change, success):

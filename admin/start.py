@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from admin.labels import LANGUAGE, QUOTA_STATE
 from admin.scoping import current_scope, scope_rule
 from portal.admission import proofs
-from portal.admission.calendar import proof_check_deadline, quota_deadline
+from portal.admission.calendar import documents_window_open, proof_check_deadline, quota_deadline
 from portal.admission.registration import current_campaign
 from portal.extensions import db
 from portal.models import Appeal, Application, CommissionDecision, School, SchoolQuota, SeatPool
@@ -83,7 +83,7 @@ class StartView(AdminIndexView):
                                    url_for("school.index_view"), unverified > 0))
         if scope.role in ("director", "district", "ministry"):
             waiting = count(Application, Application.campaign_id == campaign.id, Application.status == "registered")
-            window_open = campaign.documents_from <= now.date() <= campaign.documents_until
+            window_open = documents_window_open(campaign, now)
             items.append(Attention(_l("Admitted children whose documents are not received yet"), waiting,
                                    url_for("application.index_view", flt0_status_equals="registered"),
                                    window_open and waiting > 0))

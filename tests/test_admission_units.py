@@ -75,3 +75,19 @@ def test_r2_stage1_opens_at_ten_sharp():
 
     assert stage_at(Campaign, datetime(2026, 4, 1, 3, 59, 59, tzinfo=timezone.utc)) == 0
     assert stage_at(Campaign, datetime(2026, 4, 1, 4, 0, 0, tzinfo=timezone.utc)) == 1
+
+
+def test_r11_the_documents_window_opens_on_the_bishkek_day_not_the_utc_day(app):
+    """At 01:00 on 4 August in Bishkek it is still 3 August in UTC: a check with
+    `now.date()` (the UTC date) kept the window shut for six hours, and the
+    portal's clocks are frozen at +06:00 in most tests, which hid it."""
+    from portal.admission.calendar import documents_window_open
+
+    campaign = builders.create_campaign()
+    campaign.documents_from, campaign.documents_until = date(2026, 8, 4), date(2026, 9, 5)
+    opening = datetime(2026, 8, 3, 19, 0, tzinfo=timezone.utc)  # 4 August, 01:00 in Bishkek
+    assert opening.date() == date(2026, 8, 3)  # what the old check compared
+    assert documents_window_open(campaign, opening)
+    assert not documents_window_open(campaign, opening - timedelta(hours=2))  # 3 August, 23:00 in Bishkek
+    closing = datetime(2026, 9, 5, 19, 0, tzinfo=timezone.utc)  # 6 September, 01:00 in Bishkek
+    assert not documents_window_open(campaign, closing)

@@ -81,6 +81,12 @@ def local_date(moment):
     return moment.astimezone(local_zone()).date()
 
 
+def documents_window_open(campaign, now):
+    """R11: `now` falls within the document window (its days are local days; the
+    UTC date is six hours behind Bishkek's)."""
+    return campaign.documents_from <= local_date(now) <= campaign.documents_until
+
+
 def documents_deadline_passed(campaign, now):
     """R11: the document window has ended (after `documents_until`, local)."""
     return local_date(now) > campaign.documents_until
