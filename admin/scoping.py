@@ -42,6 +42,7 @@ from admin.scope_rules import (  # noqa: F401  (the rules, importable from here 
     scoped_rows_by_ids,
     scoped_select,
 )
+from portal.exports import safe_cell
 from portal.extensions import db
 
 
@@ -153,6 +154,10 @@ class ScopedModelView(RoleAccess, ModelView):
         if name == "delete":
             return self.can_delete
         return self.role_may(self.action_roles.get(name, ())) and super().is_action_allowed(name)
+
+    def get_export_value(self, model, name):
+        # Every cell of every list's CSV: a stored text can start a formula (portal/exports.py).
+        return safe_cell(super().get_export_value(model, name))
 
     # --- which rows -------------------------------------------------------------------
     def scope_clause(self):

@@ -9,6 +9,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from werkzeug.utils import secure_filename
 
+from portal.exports import safe_row
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 5000  # a district's schools or a school's addresses, with room to spare
 
@@ -67,11 +69,11 @@ def xlsx_response(filename, header, rows):
     """An XLSX download of one sheet: a bold header row, then the rows."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append([str(cell) for cell in header])
+    sheet.append(safe_row(str(cell) for cell in header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_cell(value) for value in row])
+        sheet.append(safe_row(row))
     for column in sheet.columns:
         width = max(len(str(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 80)
@@ -82,9 +84,3 @@ def xlsx_response(filename, header, rows):
         "Cache-Control": "no-store",  # one-time links: never kept by a cache
     })
 
-
-def _cell(value):
-    # A text cell that starts with = + - @ would be read as a formula by a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value if value is None or isinstance(value, (int, float)) else str(value)
