@@ -52,6 +52,7 @@ def database_url(app):
 
 def register_extensions(app):
     from portal import audit, i18n, mail, models, notifications  # noqa: F401  (models fill the metadata)
+    from portal.admission import documents
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -60,6 +61,7 @@ def register_extensions(app):
     i18n.init_app(app)
     audit.install()
     notifications.install()
+    documents.install()
     mail.init_app(app)
 
     @login_manager.user_loader

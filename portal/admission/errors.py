@@ -35,6 +35,10 @@ MESSAGES = {
         "A legal representative can register at most %(limit)s children."
     ),
     "document_required": _l("Please upload the document that proves this (PDF, JPEG or PNG, up to 5 MB)."),
+    "document_limit_reached": _l(
+        "You have uploaded %(limit)s documents that are not attached to an application yet. Submit an "
+        "application with one of them, or try again later: documents not used within %(hours)s hours are deleted."
+    ),
     "unauthorized": _l("Please sign in again."),
     "rate_limited": _l("Too many attempts. Please wait a little and try again."),
     "registry_unavailable": _l(

@@ -57,6 +57,21 @@ def retention():
 
 
 @task("periodic")
+def sweep_uploads():
+    """Uploads that fill the disk for nothing: documents never attached, files without a row."""
+    from portal.admission.documents import sweep_orphans
+    from portal.audit import acting_as
+    from portal.extensions import db
+    from portal.jobs.schedule import ensure_schedules
+
+    ensure_schedules()
+    with acting_as("job:upload-sweep"):
+        counts = sweep_orphans(now=clock.now())
+        db.session.commit()  # the files go after this commit (documents.py)
+    return counts
+
+
+@task("periodic")
 def ping(token):
     """Proves a worker is alive and runs our code (CI and the operations view)."""
     return f"pong {token}"
