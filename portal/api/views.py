@@ -40,7 +40,9 @@ STATUS = {
     "cancel_limit_reached": 409,
     "representative_limit_reached": 409,
     "document_required": 422,
-    "document_limit_reached": 409,
+    "document_limit_reached": 409,  # the form's drafts; the API keeps no unattached document
+    "appeal_limit_reached": 429,  # appeals (portal/admission/appeals.py)
+    "appeal_already_open": 409,
     "unauthorized": 401,
     "rate_limited": 429,
     # Added codes (data-formats.md allows extending by adding):

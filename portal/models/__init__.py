@@ -1,6 +1,7 @@
 """All models, importable from one place: `from portal.models import School`."""
 from portal.models.applications import (  # noqa: F401
     ACTIVE_STATUSES,
+    OPEN_APPEAL_STATUSES,
     STATUSES,
     Appeal,
     CONTACT_CHANNELS,
