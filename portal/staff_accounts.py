@@ -20,6 +20,7 @@ from portal.models import ROLES, District, School, StaffUser, utcnow
 # Long enough for a person to open the mail in the next working week.
 ACTIVATION_VALID_FOR = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 12  # ASVS 4.0 2.1.1; no composition rules (2.1.9)
+MAX_FULL_NAME = 200  # StaffUser.full_name
 # Good enough to catch typing mistakes; the activation mail proves the address.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _SESSION_ID = re.compile(r"(?P<id>[0-9]{1,18}):(?P<version>[0-9]{1,18})")  # StaffUser.get_id()
@@ -44,13 +45,16 @@ def create_staff_user(*, email, role, scope, full_name="", password=None):
         raise StaffAccountError(_("%(email)s is not an e-mail address.", email=email))
     if role not in ROLES:
         raise StaffAccountError(_("Unknown role %(role)s.", role=role))
+    full_name = (full_name or "").strip()
+    if len(full_name) > MAX_FULL_NAME:  # the column's size: PostgreSQL would refuse it with a 500
+        raise StaffAccountError(_("A full name can be at most %(count)d characters long.", count=MAX_FULL_NAME))
     taken = db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email))
     if taken is not None:
         raise StaffAccountError(_("A staff user with the e-mail %(email)s already exists.", email=email))
     if password is not None:
         check_password_strength(password)
 
-    user = StaffUser(email=email, full_name=(full_name or "").strip(), role=role)
+    user = StaffUser(email=email, full_name=full_name, role=role)
     user.district, user.school = _scope_for(role, scope)
     activation_link = None
     if password is None:
