@@ -161,7 +161,8 @@ class ApplicationView(ScopedModelView):
         """The uploaded file itself, for the school that checks it."""
         document = self.scoped_get(Document, request.args.get("id"))
         return send_file(documents.document_path(document), mimetype=document.content_type,
-                         download_name=document.original_name, as_attachment=True, max_age=0)
+                         download_name=documents.safe_file_name(document.original_name), as_attachment=True,
+                         max_age=0)
 
 
 def register(admin):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask import g, has_request_context
 from flask_admin.tools import iterdecode
 from flask_login import current_user
-from sqlalchemy import false, inspect, or_, select, true, tuple_
+from sqlalchemy import BigInteger, SmallInteger, false, inspect, or_, select, true, tuple_
 
 from portal.models import (
     Address,
@@ -195,14 +195,33 @@ def scoped_rows_by_ids(query, model, ids):
     for raw in ids:
         parts = _decode_id(raw, len(columns))
         try:
-            keys.append(tuple(column.type.python_type(part) for column, part in zip(columns, parts)))
-        except (TypeError, ValueError):
+            keys.append(tuple(_key_part(column, part) for column, part in zip(columns, parts)))
+        except (TypeError, ValueError, OverflowError):
             continue
     if not keys:
         return query.filter(false())
     if len(columns) == 1:
         return query.filter(columns[0].in_([key[0] for key in keys]))
     return query.filter(tuple_(*columns).in_(keys))
+
+
+def fits_column(column, value):
+    """False for a number the column's integer type cannot hold: PostgreSQL
+    answers `integer out of range` to comparing a column with it, and SQLite
+    cannot bind a number past 2^63 (issue 15, item 9)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return True
+    column_type = getattr(column, "type", None)
+    bits = 64 if isinstance(column_type, BigInteger) else 16 if isinstance(column_type, SmallInteger) else 32
+    return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+
+
+def _key_part(column, part):
+    """One part of a key as the column's type; a number it cannot hold is no key."""
+    value = column.type.python_type(part)
+    if not fits_column(column, value):
+        raise OverflowError(part)
+    return value
 
 
 def _decode_id(raw, count):

@@ -17,7 +17,7 @@ import re
 from collections import OrderedDict
 from datetime import datetime
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -37,12 +37,17 @@ from admin.scope_rules import (  # noqa: F401  (the rules, importable from here 
     RULES,
     Scope,
     current_scope,
+    fits_column,
     scope_of,
     scope_rule,
     scoped_rows_by_ids,
     scoped_select,
 )
+from portal.exports import safe_cell
 from portal.extensions import db
+
+
+MAX_PAGE = 100_000
 
 
 class OutOfScope(ValidationError):
@@ -154,6 +159,32 @@ class ScopedModelView(RoleAccess, ModelView):
             return self.can_delete
         return self.role_may(self.action_roles.get(name, ())) and super().is_action_allowed(name)
 
+    def _get_list_filter_args(self):
+        # A filter value the column cannot hold (a school id of 2^31) would be a
+        # 500 on PostgreSQL: it gets Flask-Admin's "invalid filter value" instead.
+        found = super()._get_list_filter_args()
+        if found is None:
+            return None
+        kept = []
+        for index, name, value in found:
+            flt = self._filters[index]
+            if _filter_value_fits(flt, value):
+                kept.append((index, name, value))
+            else:
+                flash(self.get_invalid_value_msg(value, flt), "error")
+        return kept
+
+    def _get_list_extra_args(self):
+        # ?page=-1 was a negative OFFSET, a huge page one past PostgreSQL's
+        # integers: both a 500 (issue 15, item 9). No list has 100,000 pages.
+        view_args = super()._get_list_extra_args()
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
+        return view_args
+
+    def get_export_value(self, model, name):
+        # Every cell of every list's CSV: a stored text can start a formula (portal/exports.py).
+        return safe_cell(super().get_export_value(model, name))
+
     # --- which rows -------------------------------------------------------------------
     def scope_clause(self):
         return scope_rule(self.model)
@@ -258,6 +289,15 @@ class ScopedModelView(RoleAccess, ModelView):
 
     def back_to(self, endpoint=".index_view", **kwargs):
         return redirect(get_redirect_target() or self.get_url(endpoint, **kwargs))
+
+
+def _filter_value_fits(flt, value):
+    try:
+        cleaned = flt.clean(value)
+    except Exception:  # noqa: BLE001 - Flask-Admin's own validation had its say
+        return True
+    values = cleaned if isinstance(cleaned, (list, tuple)) else [cleaned]
+    return all(fits_column(getattr(flt, "column", None), item) for item in values)
 
 
 def _scoped_factory(model):

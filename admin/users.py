@@ -5,6 +5,7 @@ safely). Accounts are created in bulk from a pasted list or a CSV file through
 activation links. No password is ever chosen, shown or sent by anyone but its owner."""
 import csv
 import io
+import itertools
 
 from flask import flash, request
 from flask_admin import expose
@@ -148,9 +149,10 @@ class StaffUserView(ScopedModelView):
         if upload and upload.filename:
             return [(f"{upload.filename}:{line}", row)
                     for line, row in read_table(upload, ("email", "full_name", "scope"))]
-        lines = [row for row in csv.reader(io.StringIO(form.rows.data or ""), skipinitialspace=True)]
+        lines = csv.reader(io.StringIO(form.rows.data or ""), skipinitialspace=True)
         return [(_("line %(num)d", num=line - 1), row) for line, row in
-                rows_with_header([["email", "full_name", "scope"]] + lines, ("email", "full_name", "scope"))]
+                rows_with_header(itertools.chain([["email", "full_name", "scope"]], lines),
+                                 ("email", "full_name", "scope"))]
 
     def _create_all(self, role, table):
         allowed, errors, rows = self._scope_codes(role), [], []

@@ -52,6 +52,7 @@ def database_url(app):
 
 def register_extensions(app):
     from portal import audit, i18n, mail, models  # noqa: F401  (models fill the metadata)
+    from portal.admission import documents
     from portal.jobs.outbox import install_relay
 
     db.init_app(app)
@@ -61,6 +62,7 @@ def register_extensions(app):
     i18n.init_app(app)
     audit.install()
     install_relay()
+    documents.install()
     mail.init_app(app)
 
     @login_manager.user_loader

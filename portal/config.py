@@ -90,6 +90,12 @@ class Config:
     # Where people reach the site; links in mail and commands start with it.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER")  # None: <instance>/uploads, outside the web root
+    # Uploads must not fill the disk (portal/admission/documents.py): documents a
+    # parent uploaded on the form and not yet attached to an application, at most
+    # per parent; never attached after this many hours (the form's draft lasts a
+    # day), the periodic sweep deletes them.
+    UNATTACHED_DOCUMENTS_PER_PARENT = int(_env("UNATTACHED_DOCUMENTS_PER_PARENT", "5"))
+    UNATTACHED_DOCUMENT_HOURS = int(_env("UNATTACHED_DOCUMENT_HOURS", "48"))
 
     BABEL_DEFAULT_LOCALE = "ky"
     BABEL_DEFAULT_TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")

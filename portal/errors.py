@@ -78,30 +78,53 @@ def _http_error_answer(error):
     return pages.bad_request(error)
 
 
+# No body the site takes nests deeper than a few levels; a JSON body nested deeper
+# than this is refused before anything walks it (issue 15, item 9: a body of
+# 100,000 brackets was a RecursionError, a 500, at any address, unauthenticated).
+MAX_JSON_DEPTH = 32
+
+
+class _TooDeep(ValueError):
+    pass
+
+
 def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
+    """Every string in `value` (keys included), walked without recursion."""
+    stack = [(value, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, (dict, list, tuple)):
+            if depth > MAX_JSON_DEPTH:
+                raise _TooDeep()
+            items = [item for pair in value.items() for item in pair] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
 
 
-def refuse_nul_characters():
-    """PostgreSQL cannot store or even compare text with a NUL character
-    (psycopg raises DataError, a 500): no person types one, so a request that
-    carries one in its address, query, form fields or JSON is refused up front.
-    Uploaded files are not looked at (binary content is theirs to have)."""
+def _json_of_request():
+    try:
+        return request.get_json(silent=True)  # parsed once: the view reuses it
+    except RecursionError:  # the JSON decoder's own limit, far past MAX_JSON_DEPTH
+        raise _TooDeep() from None
+
+
+def refuse_unreadable_input():
+    """Refused up front, at every address, before any view: a NUL character
+    anywhere (PostgreSQL cannot store or even compare text with one: psycopg
+    raises DataError, a 500; no person types one) in the address, query, form
+    fields or JSON, and a JSON body nested deeper than MAX_JSON_DEPTH. Uploaded
+    files are not looked at (binary content is theirs to have)."""
     carried = [request.view_args or {}, list(request.args.lists())]
-    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        carried.append(list(request.form.lists()))
-    elif request.is_json:
-        carried.append(request.get_json(silent=True))  # parsed once: the view reuses it
-    if not any("\x00" in text for text in _strings(carried)):
-        return None
+    try:
+        if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            carried.append(list(request.form.lists()))
+        elif request.is_json:
+            carried.append(_json_of_request())
+        if not any("\x00" in text for text in _strings(carried)):
+            return None
+    except _TooDeep:
+        pass
     api, pages = _answers()
     if _for_api():
         return api.api_error("validation_error")
@@ -112,7 +135,7 @@ def init_app(app, *, api, pages):
     """`api`: the module with the API's `api_error(code)` and `handle_error(error)`;
     `pages`: the public site's error pages (`not_found`, `bad_request`, ...)."""
     app.extensions["error_answers"] = (api, pages)
-    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unreadable_input)
     app.register_error_handler(OperationalError, database_unavailable)
     for exception in (BadRequest, NotFound, MethodNotAllowed, RequestEntityTooLarge, InternalServerError):
         app.register_error_handler(exception, http_error)

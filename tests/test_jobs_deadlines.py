@@ -217,7 +217,7 @@ def test_the_embedded_default_runs_the_periodic_jobs_in_process_when_due(sample)
     now = datetime.now(timezone.utc)
     due = {}
     assert run_due_jobs(sample, due, now) == []  # the first call only sets the slots
-    assert set(due) == {"deadlines", "audit-seal", "retention"} and min(due.values()) > now
+    assert set(due) == {"deadlines", "audit-seal", "retention", "upload-sweep"} and min(due.values()) > now
     at(sample, datetime(2026, 4, 2, 10, 0, tzinfo=timezone.utc))  # after the quota deadline
     due["deadlines"] = due["audit-seal"] = now - timedelta(seconds=1)
     assert sorted(run_due_jobs(sample, due, now)) == ["audit-seal", "deadlines"]

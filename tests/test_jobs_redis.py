@@ -217,7 +217,8 @@ def test_the_deadlines_job_runs_on_the_worker_audited_as_the_job(redis_app, smtp
 def test_scheduling_the_periodic_jobs_twice_adds_nothing(redis_app):
     at_ = datetime(2026, 9, 5, 18, 2, 30, tzinfo=timezone.utc)  # 00:02:30 Bishkek
     added = schedule.ensure_schedules(now=at_)
-    assert [name for name, _ in added] == ["outbox-sweep", "deadlines", "audit-seal", "retention"]
+    assert [name for name, _ in added] == ["outbox-sweep", "deadlines", "audit-seal", "retention",
+                                           "upload-sweep"]
     assert dict(added)["deadlines"] == datetime(2026, 9, 5, 18, 5, tzinfo=timezone.utc)  # 00:05 Bishkek
     assert schedule.ensure_schedules(now=at_) == []
     registry = queues.queue("periodic").scheduled_job_registry

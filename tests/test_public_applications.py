@@ -111,6 +111,28 @@ def test_r16_an_appeal_about_an_application_goes_to_its_district(canceller, clie
     assert appeal.application.number == number and appeal.district.code == "GB-LEN"
 
 
+def test_r16_a_second_appeal_on_an_application_waits_for_the_first_answer(canceller, client):
+    number = _register(client, canceller)
+    assert client.post(f"/applications/{number}/appeal", data={"text": "First."}).status_code == 302
+    client.get("/lang/ru")
+    second = client.post(f"/applications/{number}/appeal", data={"text": "Second."})
+    assert second.status_code == 409
+    assert "уже ждёт ответа" in page(second) and "Second." in page(second), "the text typed is kept"
+    assert db.session.scalar(select(func.count(Appeal.id))) == 1
+
+
+def test_r16_an_appeals_flood_is_stopped_at_the_daily_limit(canceller, client):
+    from portal.admission.registration import current_campaign
+
+    limit = current_campaign().setting("appeal_daily_limit")
+    for _ in range(limit):
+        assert client.post("/appeal", data={"district": "GB-LEN", "text": "x" * 3900}).status_code == 302
+    client.get("/lang/ru")
+    flood = client.post("/appeal", data={"district": "GO-OSH", "text": "x" * 3900})
+    assert flood.status_code == 429 and f"не более {limit} обращений" in page(flood)
+    assert db.session.scalar(select(func.count(Appeal.id))) == limit
+
+
 def test_r16_a_general_appeal_names_its_district(canceller, client):
     missing = client.post("/appeal", data={"text": "No school in my microdistrict."})
     assert missing.status_code == 422 and 'href="#district"' in page(missing)

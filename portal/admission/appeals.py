@@ -2,23 +2,31 @@
 answered within 3 working days (an upheld appeal against a rejected proof
 restores the application, R7, R9); R17 (§19, §21): a director adds a missing
 address to the microdistrict on proof of registration."""
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.admission import proofs
 from portal.admission.calendar import working_days_later
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
-from portal.models import Address, Appeal, Application, MicrodistrictAddress
+from portal.models import OPEN_APPEAL_STATUSES, Address, Appeal, Applicant, Application, MicrodistrictAddress
 from portal.notifications import notify_contacts
 
 MAX_APPEAL_CHARS = 4000
 
 
 def file_appeal(campaign, applicant, *, district_id, text, now, application_number=None):
-    """A parent's appeal to a district; due 3 working days later (policy)."""
+    """A parent's appeal to a district; due 3 working days later (policy).
+
+    Refused: more than `appeal_daily_limit` appeals of the applicant in 24 hours
+    (`appeal_limit_reached`), or a second appeal on an application whose first is
+    not answered yet (`appeal_already_open`)."""
     text = (text or "").strip()
     if not text or len(text) > MAX_APPEAL_CHARS:
         raise AdmissionError("validation_error")
+    _check_daily_limit(campaign, applicant, now)
     application = None
     if application_number:
         application = db.session.scalars(
@@ -27,6 +35,8 @@ def file_appeal(campaign, applicant, *, district_id, text, now, application_numb
         ).first()
         if application is None:
             raise AdmissionError("not_found")
+        if open_appeal(application) is not None:
+            raise AdmissionError("appeal_already_open")
         district_id = application.school.district_id
     if district_id is None:
         raise AdmissionError("validation_error")
@@ -41,8 +51,29 @@ def file_appeal(campaign, applicant, *, district_id, text, now, application_numb
         due_at=working_days_later(now, campaign.setting("appeal_working_days"), campaign.holidays),
     )
     db.session.add(appeal)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request filed one on this application a moment ago (the index of migration 0010).
+        raise AdmissionError("appeal_already_open") from None
     return appeal
+
+
+def open_appeal(application):
+    """The application's appeal that waits for an answer, if any."""
+    return db.session.scalars(select(Appeal).where(
+        Appeal.application_id == application.id, Appeal.status.in_(OPEN_APPEAL_STATUSES))).first()
+
+
+def _check_daily_limit(campaign, applicant, now):
+    # The applicant's row is held until the commit, so that parallel requests
+    # count one after the other (SQLite writes one at a time anyway).
+    db.session.execute(select(Applicant.id).where(Applicant.id == applicant.id).with_for_update())
+    limit = campaign.setting("appeal_daily_limit")
+    recent = db.session.scalar(select(func.count()).select_from(Appeal).where(
+        Appeal.applicant_id == applicant.id, Appeal.created_at > now - timedelta(hours=24)))
+    if recent >= limit:
+        raise AdmissionError("appeal_limit_reached", limit=limit)
 
 
 def answer_appeal(appeal, *, answer, user_id, now, uphold=False):

@@ -39,6 +39,18 @@ MESSAGES = {
         "The school did not accept the proof that you teach there for this child. Another document does not "
         "reopen it: to contest the decision, appeal to your district education department."
     ),
+    "document_limit_reached": _l(
+        "You have uploaded %(limit)s documents that are not attached to an application yet. Submit an "
+        "application with one of them, or try again later: documents not used within %(hours)s hours are deleted."
+    ),
+    "appeal_limit_reached": _l(
+        "You can send at most %(limit)s appeals in a day. The district education department answers "
+        "each one; please try again tomorrow."
+    ),
+    "appeal_already_open": _l(
+        "An appeal about this application is already waiting for the district education department's "
+        "answer. You can send another one once it is answered."
+    ),
     "unauthorized": _l("Please sign in again."),
     "rate_limited": _l("Too many attempts. Please wait a little and try again."),
     "registry_unavailable": _l(

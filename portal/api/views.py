@@ -13,8 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock
-from portal.admission import registration, schools as school_choice, sign_in, sign_out
-from portal.admission.documents import store_document
+from portal.admission import documents, registration, schools as school_choice, sign_in, sign_out
 from portal.admission.errors import AdmissionError, Refusal
 from portal.api import serializers
 from portal.api.openapi import document as openapi_document
@@ -42,6 +41,9 @@ STATUS = {
     "cancel_limit_reached": 409,
     "representative_limit_reached": 409,
     "document_required": 422,
+    "document_limit_reached": 409,  # the form's drafts; the API keeps no unattached document
+    "appeal_limit_reached": 429,  # appeals (portal/admission/appeals.py)
+    "appeal_already_open": 409,
     "unauthorized": 401,
     "rate_limited": 429,
     # Added codes (data-formats.md allows extending by adding):
@@ -213,19 +215,25 @@ def schools():
 def create_application():
     if request.mimetype == "multipart/form-data":
         body = request.form.to_dict()
-        upload = request.files.get("document")
+        file = request.files.get("document")
     else:
-        body, upload = _json_body(), None
+        body, file = _json_body(), None
     child_pin = _text(body, "child_pin")
     school_code = _text(body, "school_code")
     language = _text(body, "language")
     category = _text(body, "category", required=False)
     if not sign_in.valid_pin(child_pin):
         raise AdmissionError("validation_error")
+    # The upload is checked in memory first; its row goes in with the
+    # registration and its file is written only once the rules said yes (a
+    # failed commit deletes it again: documents.write_file).
+    upload = documents.read_upload(file.stream, filename=file.filename) if file is not None and file.filename \
+        else None
     document = None
-    if upload is not None and upload.filename:
-        kind = "teacher_proof" if category == "teacher" else "representative_act"
-        document = store_document(upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind)
+    if upload is not None:
+        family = registration.family_of(g.applicant.pin, child_pin)
+        kind = documents.kind_for(as_representative=family.as_representative, category=category)
+        document = documents.new_document(upload, owner_pin=g.applicant.pin, kind=kind)
     try:
         application = registration.register(
             g.applicant, child_pin, school_code, language,
@@ -235,6 +243,8 @@ def create_application():
         if error.code != "already_registered":
             raise
         return _already_registered(error, child_pin)
+    if document is not None:
+        documents.write_file(document, upload)
     # The answer is read before the commit: the commit expires every loaded
     # object, and reading them after it would cost a round trip each.
     body = serializers.application(application)

@@ -26,6 +26,7 @@ TASK_QUEUES = {
     "deadlines": "periodic",
     "seal_audit_trail": "periodic",
     "retention": "periodic",
+    "sweep_uploads": "periodic",
     "ping": "periodic",
 }
 _worker_app = None

@@ -45,6 +45,9 @@ def periodic_jobs(app=None):
         # their retention period (portal/retention.py); a run with nothing due
         # writes nothing.
         Periodic("retention", "retention", cron="40 21 * * *", every=None),
+        # "50 20 * * *" UTC = 02:50 Bishkek, daily: uploads never attached to an
+        # application and files no row names (portal/admission/documents.py).
+        Periodic("upload-sweep", "sweep_uploads", cron="50 20 * * *", every=None),
     )
 
 

@@ -91,11 +91,17 @@ def rq_state():
 
 
 def retry_failed_jobs(job_ids):
-    """Put failed jobs back in their queue; returns how many were."""
+    """Put failed jobs back in their queue; returns how many were (none without
+    Redis, or while it cannot be reached: the page says so)."""
+    if not queues.redis_url():
+        return 0
     retried = 0
-    for queue in queues.all_queues():
-        registry = FailedJobRegistry(queue=queue)
-        for job_id in set(job_ids) & set(registry.get_job_ids()):
-            registry.requeue(job_id)
-            retried += 1
+    try:
+        for queue in queues.all_queues():
+            registry = FailedJobRegistry(queue=queue)
+            for job_id in set(job_ids) & set(registry.get_job_ids()):
+                registry.requeue(job_id)
+                retried += 1
+    except RedisError:
+        pass
     return retried

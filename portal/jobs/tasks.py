@@ -5,6 +5,7 @@ from portal.audit import acting_as
 from portal.audit_chain import seal
 from portal.extensions import db
 from portal.jobs.deadlines import run_deadlines
+from portal.admission.documents import sweep_orphans
 from portal.jobs.outbox import deliver, sweep
 from portal.jobs.queues import task
 from portal.jobs.schedule import ensure_schedules
@@ -43,6 +44,16 @@ def retention():
     report = retention_run.run(now=clock.now())
     db.session.commit()
     return report.as_dict()
+
+
+@task
+def sweep_uploads():
+    """Uploads that fill the disk for nothing: documents never attached, files without a row."""
+    ensure_schedules()
+    with acting_as("job:upload-sweep"):
+        counts = sweep_orphans(now=clock.now())
+        db.session.commit()  # the files go after this commit (documents.py)
+    return counts
 
 
 @task

@@ -85,6 +85,7 @@ def _in_process_work():
     """What the periodic jobs of `schedule.periodic_jobs` do, without RQ (the
     outbox sweep is `deliver_pending`, below): name -> function(now)."""
     from portal import retention
+    from portal.admission.documents import sweep_orphans
     from portal.audit_chain import seal
     from portal.jobs.deadlines import run_deadlines
 
@@ -92,6 +93,7 @@ def _in_process_work():
         "deadlines": run_deadlines,
         "audit-seal": lambda now: seal(now=now),
         "retention": lambda now: retention.run(now=now),
+        "upload-sweep": lambda now: sweep_orphans(now=now),
     }
 
 
@@ -119,8 +121,8 @@ def run_due_jobs(app, due, now):
 def run_in_process(*, burst=False, app=None):
     """Without Redis (the embedded default, or OUTBOX_DELIVER_INLINE=0 to keep mail
     out of requests): the same work in one process, in a loop: due messages every
-    OUTBOX_SWEEP_SECONDS, and the deadlines, the audit trail's seals and retention
-    on their schedules."""
+    OUTBOX_SWEEP_SECONDS, and the deadlines, the audit trail's seals, retention
+    and the upload sweep on their schedules."""
     from portal.jobs.outbox import deliver_pending
 
     app = app or current_app._get_current_object()

@@ -2,6 +2,7 @@
 from portal.models.applications import (  # noqa: F401
     ACTIVE_STATUSES,
     REJECTION_REASONS,
+    OPEN_APPEAL_STATUSES,
     STATUSES,
     Appeal,
     CONTACT_CHANNELS,

@@ -241,13 +241,26 @@ class CommissionDecision(db.Model):
 
 
 APPEAL_STATUSES = ("open", "answered", "escalated")
+OPEN_APPEAL_STATUSES = ("open", "escalated")  # not answered yet
+OPEN_APPEAL_WHERE = "application_id IS NOT NULL AND status IN ('open', 'escalated')"
 
 
 class Appeal(db.Model):
     """A parent's electronic appeal to the district, answered within 3 working days (R16)."""
 
     __tablename__ = "appeals"
-    __table_args__ = (CheckConstraint(sql_in("status", APPEAL_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(sql_in("status", APPEAL_STATUSES), name="status"),
+        # At most one appeal not yet answered per application (issue 15, item 8),
+        # kept by the database whatever the concurrency (migration 0010).
+        Index(
+            "uq_appeals_open_per_application",
+            "application_id",
+            unique=True,
+            sqlite_where=text(OPEN_APPEAL_WHERE),
+            postgresql_where=text(OPEN_APPEAL_WHERE),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)

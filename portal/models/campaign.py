@@ -25,6 +25,11 @@ DEFAULT_POLICY = {
     "quota_deadline_notice_days": [5, 1],
     # R16, §17: appeals answered within 3 working days.
     "appeal_working_days": 3,
+    # R16: appeals one applicant may send in any 24 hours (the regulation sets no
+    # number; ours, so that one account cannot flood a district: issue 15, item 8).
+    # At most one appeal per application waits for an answer at a time (the
+    # database's index, migration 0010).
+    "appeal_daily_limit": 5,
     # R11: reminders this many days before the end of the document window.
     "document_reminder_days": [7, 2],
     # R7, R9, §18: the director may ask for the proofs of a teacher's child or of

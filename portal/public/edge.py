@@ -33,7 +33,8 @@ from portal.registry import RegistryUnavailable, get_registry
 # Refusals shown with their own HTTP status; every other refusal re-renders the
 # form with 422.
 STATUS = {"registry_unavailable": 503, "rate_limited": 429, "unauthorized": 401, "not_found": 404,
-          "not_allowed": 409, "confirmation_required": 428}
+          "not_allowed": 409, "confirmation_required": 428, "appeal_limit_reached": 429,
+          "appeal_already_open": 409, "document_limit_reached": 409}
 SESSION_KEYS_KEPT_ON_SIGN_IN = ("lang",)
 
 

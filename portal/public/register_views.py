@@ -10,10 +10,9 @@ from sqlalchemy import select
 from forms.choices import options
 from forms.registration import AboutYouForm, ChildrenTogetherForm, SchoolForm, SubmitForm
 from portal import clock
-from portal.admission import registration
+from portal.admission import documents, registration
 from portal.admission import schools as school_choice
 from portal.admission.calendar import stage_at
-from portal.admission.documents import store_document
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Address, Application, Document, School
@@ -252,9 +251,12 @@ def _save_about(form, representative, proof_step):
     """Keep the answers in the draft and go on; None when the upload was refused."""
     upload = form.document.data if form.document else None
     if upload and upload.filename:
-        kind = "representative_act" if representative else "teacher_proof"
-        document, error = attempt(lambda: store_document(
-            upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind))
+        # The upload field is shown to a legal representative (the act) and on the
+        # teacher's proof page (the certificate): the same decision as the API's.
+        kind = documents.kind_for(as_representative=representative, category="teacher" if proof_step else None)
+        document, error = attempt(lambda: documents.store_draft_document(
+            upload.stream, filename=upload.filename, owner_pin=g.applicant.pin, kind=kind,
+            replaces=draft().get("document_id")))
         if error is not None:
             form.document.errors = [error.message]
             return None

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from portal.exports import safe_row
 from portal.labels import LANGUAGE
 
 
@@ -85,10 +86,11 @@ def to_csv(report, title):
     header, body, total = table(report)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([title])
-    writer.writerow(header)
-    writer.writerows(body)
-    writer.writerow(total)
+    # Every cell through safe_row: a school's name can start a formula (portal/exports.py).
+    writer.writerow(safe_row([title]))
+    writer.writerow(safe_row(header))
+    writer.writerows(safe_row(row) for row in body)
+    writer.writerow(safe_row(total))
     # A byte-order mark, so that spreadsheet programs read the Cyrillic names as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -98,24 +100,24 @@ def to_xlsx(report, title, progress=()):
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = str(_l("Report"))[:31]
-    sheet.append([title])
+    sheet.append(safe_row([title]))
     sheet["A1"].font = Font(bold=True)
-    sheet.append(header)
+    sheet.append(safe_row(header))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in body:
-        sheet.append(row)
-    sheet.append(total)
+        sheet.append(safe_row(row))
+    sheet.append(safe_row(total))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "C3"
     sheet.column_dimensions["B"].width = 36
     if progress:
         days = workbook.create_sheet(str(_l("By day"))[:31])
-        days.append([str(_l("Day")), str(_l("Applications made")), str(_l("Cancelled")),
-                     str(_l("Applications made so far"))])
+        days.append(safe_row([str(_l("Day")), str(_l("Applications made")), str(_l("Cancelled")),
+                     str(_l("Applications made so far"))]))
         for day in progress:
-            days.append([day.day, day.new, day.cancelled, day.cumulative])
+            days.append(safe_row([day.day, day.new, day.cancelled, day.cumulative]))
         for cell in days[1]:
             cell.font = Font(bold=True)
         days.column_dimensions["A"].width = 12
