@@ -112,3 +112,25 @@ def test_an_application_of_another_family_is_not_found(sample, client):
     for method, path in (("get", ""), ("post", "/cancel")):
         response = getattr(client, method)(f"/api/v1/applications/{created.json['number']}{path}", headers=other)
         assert response.status_code == 404
+
+
+def test_the_code_is_in_the_body_of_the_message_never_in_its_subject(sample, client):
+    """Issue 15, item 13: a subject shows on a locked screen and in mail logs."""
+    for language in ("ky", "ru", "en"):
+        client.post("/api/v1/auth/start", headers={"Accept-Language": language},
+                    json={"pin": PARENT, "id_document": DOCUMENT, "email": f"{language}@example.kg"})
+        mail = sample.extensions["sent_mail"][-1]
+        code = _code_from_last_mail(sample)
+        assert mail["To"] == f"{language}@example.kg"
+        assert not re.search(r"\d{6}", mail["Subject"]), mail["Subject"]
+        assert code in mail.get_content()
+    # The code that confirms a cancel or a move: in the body only too.
+    from types import SimpleNamespace
+
+    from portal.notifications import render
+
+    for language in ("ky", "ru", "en"):
+        message = SimpleNamespace(template="confirmation_code", channel="email", locale=language,
+                                  context={"code": "482915", "minutes": 15, "number": "2026-GB-7KQ4-M2XD"})
+        subject, body = render(message)
+        assert "482915" not in subject and "482915" in body
