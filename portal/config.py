@@ -89,6 +89,11 @@ class Config:
     TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
     # Where people reach the site; links in mail and commands start with it.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # How many reverse proxies stand in front of the web nodes, each appending the
+    # address it was reached from to X-Forwarded-For. The client's address (rate
+    # limits, lockouts) is the entry that many places from the end; 0: clients
+    # connect directly and X-Forwarded-For, which anyone can write, is ignored.
+    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER")  # None: <instance>/uploads, outside the web root
 
     BABEL_DEFAULT_LOCALE = "ky"
