@@ -38,6 +38,7 @@ def create_app(config=None, **overrides):
     register_security(app)
     register_errors(app)
     register_cli(app)
+    register_secret_key_check(app)
     return app
 
 
@@ -142,6 +143,13 @@ def register_errors(app):
     from portal import errors
 
     errors.init_app(app)
+
+
+def register_secret_key_check(app):
+    # Last: its refusal is a message in the catalogues' language.
+    from portal import secret_key
+
+    secret_key.init_app(app)
 
 
 def register_cli(app):

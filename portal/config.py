@@ -7,6 +7,8 @@ edits code.
 import os
 from pathlib import Path
 
+from portal.secret_key import DEVELOPMENT_VALUE
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,7 +18,10 @@ def _env(name, default=None):
 
 
 class Config:
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    # Unset, the public development value: only the demo and the tests run with it
+    # (portal/secret_key.py); gunicorn and the worker refuse it and any key under 32 characters.
+    SECRET_KEY = _env("SECRET_KEY", DEVELOPMENT_VALUE)
+    ALLOW_WEAK_SECRET_KEY = False  # said only by code: TestConfig and the demo command, never the environment
     # None means "a SQLite file in the instance folder", resolved by the factory.
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     # Connections per web process: gthread needs one per thread (DB_POOL_SIZE);
@@ -139,7 +144,10 @@ class TestConfig(Config):
     TUNDUK_OIDC_ISSUER = None
     TUNDUK_OIDC_CLIENT_ID = None
     TUNDUK_OIDC_CLIENT_SECRET = None
-    SECRET_KEY = "test-secret"
+    # The tests say so explicitly; their key is long anyway, so that the real
+    # workers they start (tests/test_jobs_support.py) run with the same one.
+    ALLOW_WEAK_SECRET_KEY = True
+    SECRET_KEY = "test-secret-of-the-test-suite-only-0123456789"
     WTF_CSRF_ENABLED = False
     SERVER_NAME = None
     # Changes show at once; tests/test_open_statistics.py turns the cache on.
