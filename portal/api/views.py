@@ -158,16 +158,21 @@ def openapi():
 
 def auth_start():
     body = _json_body()
-    sign_in.start(_text(body, "pin"), email=_text(body, "email", required=False),
-                  phone=_text(body, "phone", required=False),
-                  id_document=_text(body, "id_document", required=False), now=clock.now(), locale=_locale())
+    asked = sign_in.start(_text(body, "pin"), email=_text(body, "email", required=False),
+                          phone=_text(body, "phone", required=False),
+                          id_document=_text(body, "id_document", required=False), requester=request.remote_addr,
+                          give_token=True, now=clock.now(), locale=_locale())
     db.session.commit()
-    return jsonify({"status": "code_sent_if_known"}), 202
+    # The request token, sent back with the code, makes the tries this client's
+    # own: a stranger's wrong guesses cannot use them up (sign_in.verify).
+    return jsonify({"status": "code_sent_if_known", "request": asked.token}), 202
 
 
 def auth_verify():
     body = _json_body()
-    applicant, contact = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
+    applicant, contact = sign_in.verify(_text(body, "pin"), _text(body, "code"), requester=request.remote_addr,
+                                        request_token=_text(body, "request", required=False),
+                                        now=clock.now(), locale=_locale())
     token = sign_in.issue_token(applicant, now=clock.now(), contact=contact)
     db.session.commit()
     return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})
