@@ -114,8 +114,16 @@ class Config:
     # The staff portal (docs/admin.md): sign-in, lockout, session expiry, second factor.
     STAFF_SESSION_IDLE_MINUTES = int(_env("STAFF_SESSION_IDLE_MINUTES", "30"))  # idle: sign in again
     STAFF_SESSION_MAX_HOURS = int(_env("STAFF_SESSION_MAX_HOURS", "12"))  # a working day at most
-    STAFF_LOCK_AFTER_FAILURES = int(_env("STAFF_LOCK_AFTER_FAILURES", "5"))  # wrong passwords in a row
-    STAFF_LOCK_MINUTES = int(_env("STAFF_LOCK_MINUTES", "15"))  # how long the account then stays locked
+    # Lockout per account and address (admin/security.py): wrong passwords in a row
+    # from one address lock the account there, first for STAFF_LOCK_MINUTES, then
+    # twice as long each time, at most STAFF_LOCK_MAX_HOURS.
+    STAFF_LOCK_AFTER_FAILURES = int(_env("STAFF_LOCK_AFTER_FAILURES", "5"))
+    STAFF_LOCK_MINUTES = int(_env("STAFF_LOCK_MINUTES", "15"))
+    STAFF_LOCK_MAX_HOURS = int(_env("STAFF_LOCK_MAX_HOURS", "24"))
+    # Failures from all addresses together that lock the account for STAFF_LOCK_MINUTES
+    # everywhere but the owner's addresses (signed in there within STAFF_OWNER_ADDRESS_DAYS).
+    STAFF_ACCOUNT_LOCK_AFTER_FAILURES = int(_env("STAFF_ACCOUNT_LOCK_AFTER_FAILURES", "20"))
+    STAFF_OWNER_ADDRESS_DAYS = int(_env("STAFF_OWNER_ADDRESS_DAYS", "30"))
     STAFF_RESET_LINK_MINUTES = int(_env("STAFF_RESET_LINK_MINUTES", "60"))  # a mailed reset link's life
     # Roles whose users must sign in with a one-time code from an authenticator app
     # (TOTP) as well, comma-separated, e.g. "ministry,district"; empty: optional for all.
@@ -128,6 +136,8 @@ class Config:
     RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") == "1"
     RATELIMIT_SIGN_IN = _env("RATELIMIT_SIGN_IN", "3000/minute")
     RATELIMIT_REGISTER = _env("RATELIMIT_REGISTER", "30/minute")
+    # POSTs to the staff sign-in pages per address: a district office shares one.
+    RATELIMIT_STAFF_SIGN_IN = _env("RATELIMIT_STAFF_SIGN_IN", "30/minute")
 
     # Public free seats (API and /statistics) are kept this many seconds per web
     # process (portal/reports/open_statistics.py, docs/reports.md).

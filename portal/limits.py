@@ -9,7 +9,10 @@ one mobile operator's shared address (carrier-grade NAT):
 - per client address on the sign-in calls (`RATELIMIT_SIGN_IN`);
 - per parent on the calls that take, give back or move a seat, in the API and
   on the form (`RATELIMIT_REGISTER`), so one parent's script cannot hammer the
-  seat rows.
+  seat rows;
+- per client address on the staff sign-in pages (`RATELIMIT_STAFF_SIGN_IN`),
+  against guessing many accounts' passwords from one place (the lockout is per
+  account and address, admin/security.py).
 
 The client address is `request.remote_addr`, which the app factory takes from
 X-Forwarded-For behind PROXY_COUNT proxies (`portal.trust_the_proxies`).
@@ -30,6 +33,9 @@ SIGN_IN_ENDPOINTS = ("api.auth_start", "api.auth_verify", "api.auth_tunduk", "pu
 REGISTER_ENDPOINTS = ("api.create_application", "api.cancel_application", "api.move_application")
 # The form's submit, cancel and move: limited when they act (POST), like the API's.
 FORM_REGISTER_ENDPOINTS = ("public.check", "public.cancel", "public.move", "public.move_confirm")
+# Staff sign-in: the password, the second factor, asking for a reset link (POST).
+STAFF_SIGN_IN_ENDPOINTS = ("admin_auth.login", "admin_auth.second_factor", "admin_auth.totp_setup",
+                           "admin_auth.reset_request")
 
 
 def per_parent():
@@ -68,6 +74,8 @@ def init_app(app):
         _limit(app, limiter, endpoint, config["RATELIMIT_REGISTER"], per_parent)
     for endpoint in FORM_REGISTER_ENDPOINTS:
         _limit(app, limiter, endpoint, config["RATELIMIT_REGISTER"], per_parent, methods=["POST"])
+    for endpoint in STAFF_SIGN_IN_ENDPOINTS:
+        _limit(app, limiter, endpoint, config["RATELIMIT_STAFF_SIGN_IN"], get_remote_address, methods=["POST"])
     return limiter
 
 
