@@ -56,7 +56,8 @@ def login():
     if form.validate_on_submit():
         now = security.now()
         audit.set_request_actor("staff-sign-in")  # whoever typed it: not yet a known user
-        user = security.check_password(form.email.data, form.password.data, now=now)
+        user = security.check_password(form.email.data, form.password.data, now=now,
+                                       requester=request.remote_addr)
         if user is None:
             db.session.commit()  # keep the failure count
             return render_template("admin/auth/login.html", form=form, errors=[_refused_message()])
@@ -65,7 +66,7 @@ def login():
             db.session.commit()
             target = "admin_auth.second_factor" if user.totp_secret else "admin_auth.totp_setup"
             return redirect(url_for(target, next=_safe_next("")))
-        security.start_session(user, now)
+        security.start_session(user, now, request.remote_addr)
         db.session.commit()
         return redirect(_safe_next(url_for("admin.index")))
     return render_template("admin/auth/login.html", form=form)
@@ -83,17 +84,17 @@ def logout():
 @bp.route("/totp", methods=("GET", "POST"))
 def second_factor():
     now = security.now()
-    user = security.pending_user(now)
+    user = security.pending_user(now, request.remote_addr)
     if user is None or not user.totp_secret:
         return redirect(url_for("admin_auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
         audit.set_request_actor(f"staff:{user.id}", user.id)
         if security.check_totp(user, form.code.data, now=now):
-            security.start_session(user, now)
+            security.start_session(user, now, request.remote_addr)
             db.session.commit()
             return redirect(_safe_next(url_for("admin.index")))
-        security.record_failure(user, now)
+        security.record_failure(user, now, request.remote_addr)
         db.session.commit()
         return render_template("admin/auth/totp.html", form=form, errors=[_wrong_code_message()])
     return render_template("admin/auth/totp.html", form=form)
@@ -113,7 +114,7 @@ def totp_setup():
     """Turn on the second factor: during sign-in when the role requires it, or from the account page."""
     now = security.now()
     signing_in = not security.staff_signed_in()
-    user = security.pending_user(now) if signing_in else current_user._get_current_object()
+    user = security.pending_user(now, request.remote_addr) if signing_in else current_user._get_current_object()
     if user is None:
         return redirect(url_for("admin_auth.login"))
     secret = _setup_secret(user)
@@ -124,12 +125,12 @@ def totp_setup():
             user.totp_secret = secret
             session.pop("totp_setup", None)
             if signing_in:
-                security.start_session(user, now)
+                security.start_session(user, now, request.remote_addr)
             db.session.commit()
             flash(_("The second factor is on: from now on you sign in with a code from the app as well."), "success")
             return redirect(url_for("admin.index") if signing_in else url_for("admin_auth.account"))
         if signing_in:
-            security.record_failure(user, now)
+            security.record_failure(user, now, request.remote_addr)
             db.session.commit()
         errors = [_wrong_code_message()]
     else:
@@ -151,7 +152,7 @@ def _choose_password(kind, token):
             form.password.errors.append(str(error))
         else:
             audit.set_request_actor(f"staff:{user.id}", user.id)
-            security.choose_password(user, form.password.data)
+            security.choose_password(user, form.password.data, now=now, requester=request.remote_addr)
             db.session.commit()
             flash(_("Your password is set. Sign in with it now."), "success")
             return redirect(url_for("admin_auth.login"))
@@ -212,7 +213,7 @@ def account():
                 form.password.errors.append(str(error))
             else:
                 set_password(user, form.password.data)
-                security.start_session(user, security.now())  # this session goes on; others end
+                security.start_session(user, security.now(), request.remote_addr)  # this session goes on; others end
                 db.session.commit()
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("admin_auth.account"))

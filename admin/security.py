@@ -4,8 +4,19 @@ and the session's life. The pages that use these live in `admin.auth`.
 - Every failure looks the same to the person signing in: unknown address, wrong
   password, disabled, not yet activated or locked all get one message, and an
   unknown address costs the same Argon2 work as a known one.
-- After STAFF_LOCK_AFTER_FAILURES wrong passwords (or codes) in a row the
-  account is locked for STAFF_LOCK_MINUTES, whatever is typed meanwhile.
+- Lockout is per account *and address* (issue 15, item 11: five wrong passwords
+  from anywhere locked a director out, and staff e-mails follow a pattern).
+  After STAFF_LOCK_AFTER_FAILURES wrong passwords (or codes) in a row from one
+  address, the account is locked for that address only, STAFF_LOCK_MINUTES the
+  first time and twice as long each time after (at most STAFF_LOCK_MAX_HOURS),
+  whatever is typed there meanwhile; the owner elsewhere signs in as usual.
+  STAFF_ACCOUNT_LOCK_AFTER_FAILURES failures from all addresses together (many
+  addresses guessing) lock the account for STAFF_LOCK_MINUTES everywhere except
+  at the owner's addresses: where the account signed in, or chose its password
+  through a mailed link, within STAFF_OWNER_ADDRESS_DAYS. A mailed reset link is
+  the owner's way in from anywhere: it lifts the account's lock and makes its
+  address the owner's. The edge limits POSTs to the sign-in pages per address
+  (portal/limits.py). Addresses are kept as keyed digests (portal/requesters.py).
 - A password link (activation, or reset by mail) is a random token of which
   only the SHA-256 is stored, in the user's activation columns; it works once.
 - A session ends after STAFF_SESSION_IDLE_MINUTES without a request, after
@@ -28,7 +39,8 @@ from sqlalchemy import func, select
 
 from portal import audit, clock
 from portal.extensions import db
-from portal.models import StaffUser
+from portal.models import StaffSignInAddress, StaffUser
+from portal.requesters import requester_digest
 from portal.staff_accounts import (
     activation_token_hash,
     end_sessions,
@@ -60,21 +72,73 @@ def _spend_the_same_time(password):
     verify_password(StaffUser(password_hash=_dummy_hash), password)
 
 
-def is_locked(user, now):
-    return user.locked_until is not None and user.locked_until > now
+def sign_in_address(user, requester, *, create=False):
+    """What is known of `user` signing in from the address `requester`."""
+    digest = requester_digest(requester)
+    place = db.session.scalars(
+        select(StaffSignInAddress).where(StaffSignInAddress.user_id == user.id,
+                                         StaffSignInAddress.requester == digest)
+    ).first()
+    if place is None and create:
+        place = StaffSignInAddress(user_id=user.id, requester=digest, failures=0, lockouts=0)
+        db.session.add(place)
+    return place
 
 
-def record_failure(user, now):
-    """Count a wrong password or code; lock the account when there were too many."""
+def is_owners_address(place, now):
+    """Where the account signed in (or chose its password by link) lately."""
+    return (place is not None and place.last_success_at is not None
+            and now - place.last_success_at <= timedelta(days=_config("STAFF_OWNER_ADDRESS_DAYS")))
+
+
+def is_locked(user, now, requester):
+    """Whether `user` may not sign in from this address now: the address is
+    locked for this account, or the whole account is and this is not one of the
+    owner's addresses."""
+    place = sign_in_address(user, requester)
+    if place is not None and place.locked_until is not None and place.locked_until > now:
+        return True
+    account_locked = user.locked_until is not None and user.locked_until > now
+    return account_locked and not is_owners_address(place, now)
+
+
+def record_failure(user, now, requester):
+    """Count a wrong password or code from this address: lock the account for the
+    address after STAFF_LOCK_AFTER_FAILURES in a row (twice as long as the last
+    time), and for everyone but the owner's addresses after
+    STAFF_ACCOUNT_LOCK_AFTER_FAILURES from all addresses."""
+    place = sign_in_address(user, requester, create=True)
+    if place.last_failure_at is not None and now - place.last_failure_at > timedelta(days=1):
+        place.failures = place.lockouts = 0  # a quiet day: start again from the shortest lock
+    place.failures += 1
+    place.last_failure_at = now
+    if place.failures >= _config("STAFF_LOCK_AFTER_FAILURES"):
+        minutes = min(_config("STAFF_LOCK_MINUTES") * 2 ** min(place.lockouts, 16),
+                      _config("STAFF_LOCK_MAX_HOURS") * 60)
+        place.locked_until = now + timedelta(minutes=minutes)
+        place.lockouts += 1
+        place.failures = 0
     user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= _config("STAFF_LOCK_AFTER_FAILURES"):
+    if user.failed_logins >= _config("STAFF_ACCOUNT_LOCK_AFTER_FAILURES"):
         user.locked_until = now + timedelta(minutes=_config("STAFF_LOCK_MINUTES"))
         user.failed_logins = 0
     db.session.flush()
 
 
-def check_password(email, password, *, now):
-    """The user if the password is right and the account may sign in now, else None.
+def record_success(user, now, requester):
+    """The owner signed in here (or chose a password by link from here): the
+    address's failures are forgotten and it is the owner's from now on."""
+    place = sign_in_address(user, requester, create=True)
+    place.failures = place.lockouts = 0
+    place.locked_until = None
+    place.last_success_at = now
+    user.failed_logins = 0
+    db.session.flush()
+
+
+def check_password(email, password, *, now, requester):
+    """The user if the password is right and the account may sign in now from
+    this address (`requester`), else None.
 
     The caller commits either way: a failure must be counted.
     """
@@ -82,11 +146,11 @@ def check_password(email, password, *, now):
     if user is None:
         _spend_the_same_time(password)
         return None
-    if is_locked(user, now):
+    if is_locked(user, now, requester):
         _spend_the_same_time(password)
         return None
     if not verify_password(user, password):
-        record_failure(user, now)
+        record_failure(user, now, requester)
         return None
     if not user.is_active:  # disabled, or never activated
         return None
@@ -138,20 +202,22 @@ def remember_pending(user, now):
     session["staff_pending_at"] = now.timestamp()
 
 
-def pending_user(now):
+def pending_user(now, requester):
     session_id, since = session.get("staff_pending"), session.get("staff_pending_at", 0)
     if session_id is None or now.timestamp() - since > PENDING_MINUTES * 60:
         return None
     user = user_for_session(session_id)
-    return user if user is not None and not is_locked(user, now) else None
+    return user if user is not None and not is_locked(user, now, requester) else None
 
 
-def start_session(user, now):
-    """Sign the user in (the caller commits)."""
+def start_session(user, now, requester):
+    """Sign the user in (the caller commits). The account's lock, if any, stays:
+    it holds the addresses that are not the owner's."""
     _clear_staff_keys()
     login_user(user)
     session["staff_since"] = session["staff_seen"] = now.timestamp()
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    record_success(user, now, requester)
+    user.last_login_at = now
     audit.set_request_actor(f"staff:{user.id}", user.id)
     audit.record("sign_in", "staff_users", entity_id=str(user.id))
     db.session.flush()
@@ -218,12 +284,15 @@ def user_for_link(token, now):
     return user if user.activation_expires_at > now else None
 
 
-def choose_password(user, password):
-    """Set the password through a link: the link is spent, the lock lifted."""
+def choose_password(user, password, *, now, requester):
+    """Set the password through a link: the link is spent, the account's lock
+    lifted, and the address it was used from is the owner's (the link came to
+    the owner's mailbox), so a stranger locking the account again cannot keep the
+    owner out there."""
     set_password(user, password)
     user.activation_token_hash = user.activation_expires_at = None
-    user.failed_logins, user.locked_until = 0, None
-    db.session.flush()
+    user.locked_until = None
+    record_success(user, now, requester)
 
 
 def password_link(kind, token):

@@ -21,7 +21,7 @@ from admin.scoping import OutOfScope, ScopedModelView
 from admin.spreadsheets import TableError, read_table, rows_with_header, xlsx_response
 from portal.extensions import db
 from portal.models import StaffUser
-from portal.staff_accounts import StaffAccountError, create_staff_user, disable
+from portal.staff_accounts import StaffAccountError, create_staff_user, disable, unlock
 
 # Who provisions whom. Ministry users are created on the command line only.
 PROVISIONS = {"ministry": ("district", "commission", "director"), "district": ("director",)}
@@ -86,7 +86,7 @@ class StaffUserView(ScopedModelView):
 
     @action("unlock", _l("Unlock"))
     def action_unlock(self, ids):
-        flash(_("Accounts unlocked: %(num)d.", num=self._set(ids, locked_until=None, failed_logins=0)), "success")
+        flash(_("Accounts unlocked: %(num)d.", num=self._set(ids, unlock)), "success")
 
     @action("activation_links", _l("New activation links (XLSX)"))
     def action_activation_links(self, ids):

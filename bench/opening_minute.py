@@ -178,6 +178,7 @@ def main():
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": args.threads + 2, "max_overflow": 0},
         OUTBOX_DELIVER_INLINE=False,  # delivery is a job's work, not the request's
+        ALLOW_WEAK_SECRET_KEY=True,  # throw-away data in this process, nothing served
     )
     with app.app_context():
         build(app, args.families, args.seats)

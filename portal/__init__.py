@@ -7,6 +7,7 @@ import os
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import Config
 from portal.extensions import babel, csrf, db, login_manager, migrate
@@ -29,6 +30,7 @@ def create_app(config=None, **overrides):
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
 
+    trust_the_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_admin(app)
@@ -36,7 +38,20 @@ def create_app(config=None, **overrides):
     register_security(app)
     register_errors(app)
     register_cli(app)
+    register_secret_key_check(app)
     return app
+
+
+def trust_the_proxies(app):
+    """Behind PROXY_COUNT reverse proxies, take the client's address from the
+    X-Forwarded-For entries they appended (werkzeug's ProxyFix), never from more:
+    what comes before them the client wrote itself. Without this every request
+    comes from the proxy, and all parents share one rate-limit bucket."""
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count < 0:
+        raise ValueError("PROXY_COUNT must be 0 or more")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=0, x_host=0, x_port=0, x_prefix=0)
 
 
 def database_url(app):
@@ -133,6 +148,13 @@ def register_errors(app):
     from portal.public import errors as pages
 
     errors.init_app(app, api=api_views, pages=pages)
+
+
+def register_secret_key_check(app):
+    # Last: its refusal is a message in the catalogues' language.
+    from portal import secret_key
+
+    secret_key.init_app(app)
 
 
 def register_cli(app):

@@ -4,6 +4,7 @@ Each command is a thin edge: it names the actor for the audit trail, calls the
 module that does the work, and commits once.
 """
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import format_datetime, gettext
 
@@ -44,7 +45,11 @@ def demo(host, port, no_serve):
     """Create the database, load the sample data with stage 1 open now, and serve."""
     from portal.demo import run_demo
     from portal.importer import ImportFailed
+    from portal.secret_key import allow_weak_secret_key
 
+    # The demo serves public data on one machine: it may run with the development
+    # key when SECRET_KEY is unset (README: the two commands on a fresh machine).
+    allow_weak_secret_key(current_app)
     try:
         run_demo(host=host, port=port, serve=not no_serve, echo=click.echo)
     except ImportFailed as failure:  # the shipped sample data no longer fits the importer

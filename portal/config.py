@@ -7,6 +7,8 @@ edits code.
 import os
 from pathlib import Path
 
+from portal.secret_key import DEVELOPMENT_VALUE
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,7 +18,10 @@ def _env(name, default=None):
 
 
 class Config:
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    # Unset, the public development value: only the demo and the tests run with it
+    # (portal/secret_key.py); gunicorn and the worker refuse it and any key under 32 characters.
+    SECRET_KEY = _env("SECRET_KEY", DEVELOPMENT_VALUE)
+    ALLOW_WEAK_SECRET_KEY = False  # said only by code: TestConfig and the demo command, never the environment
     # None means "a SQLite file in the instance folder", resolved by the factory.
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     # Connections per web process: gthread needs one per thread (DB_POOL_SIZE);
@@ -89,6 +94,11 @@ class Config:
     TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
     # Where people reach the site; links in mail and commands start with it.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # How many reverse proxies stand in front of the web nodes, each appending the
+    # address it was reached from to X-Forwarded-For. The client's address (rate
+    # limits, lockouts) is the entry that many places from the end; 0: clients
+    # connect directly and X-Forwarded-For, which anyone can write, is ignored.
+    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER")  # None: <instance>/uploads, outside the web root
     # Uploads must not fill the disk (portal/admission/documents.py): documents a
     # parent uploaded on the form and not yet attached to an application, at most
@@ -110,8 +120,16 @@ class Config:
     # The staff portal (docs/admin.md): sign-in, lockout, session expiry, second factor.
     STAFF_SESSION_IDLE_MINUTES = int(_env("STAFF_SESSION_IDLE_MINUTES", "30"))  # idle: sign in again
     STAFF_SESSION_MAX_HOURS = int(_env("STAFF_SESSION_MAX_HOURS", "12"))  # a working day at most
-    STAFF_LOCK_AFTER_FAILURES = int(_env("STAFF_LOCK_AFTER_FAILURES", "5"))  # wrong passwords in a row
-    STAFF_LOCK_MINUTES = int(_env("STAFF_LOCK_MINUTES", "15"))  # how long the account then stays locked
+    # Lockout per account and address (admin/security.py): wrong passwords in a row
+    # from one address lock the account there, first for STAFF_LOCK_MINUTES, then
+    # twice as long each time, at most STAFF_LOCK_MAX_HOURS.
+    STAFF_LOCK_AFTER_FAILURES = int(_env("STAFF_LOCK_AFTER_FAILURES", "5"))
+    STAFF_LOCK_MINUTES = int(_env("STAFF_LOCK_MINUTES", "15"))
+    STAFF_LOCK_MAX_HOURS = int(_env("STAFF_LOCK_MAX_HOURS", "24"))
+    # Failures from all addresses together that lock the account for STAFF_LOCK_MINUTES
+    # everywhere but the owner's addresses (signed in there within STAFF_OWNER_ADDRESS_DAYS).
+    STAFF_ACCOUNT_LOCK_AFTER_FAILURES = int(_env("STAFF_ACCOUNT_LOCK_AFTER_FAILURES", "20"))
+    STAFF_OWNER_ADDRESS_DAYS = int(_env("STAFF_OWNER_ADDRESS_DAYS", "30"))
     STAFF_RESET_LINK_MINUTES = int(_env("STAFF_RESET_LINK_MINUTES", "60"))  # a mailed reset link's life
     # Roles whose users must sign in with a one-time code from an authenticator app
     # (TOTP) as well, comma-separated, e.g. "ministry,district"; empty: optional for all.
@@ -124,6 +142,8 @@ class Config:
     RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") == "1"
     RATELIMIT_SIGN_IN = _env("RATELIMIT_SIGN_IN", "3000/minute")
     RATELIMIT_REGISTER = _env("RATELIMIT_REGISTER", "30/minute")
+    # POSTs to the staff sign-in pages per address: a district office shares one.
+    RATELIMIT_STAFF_SIGN_IN = _env("RATELIMIT_STAFF_SIGN_IN", "30/minute")
 
     # Public free seats (API and /statistics) are kept this many seconds per web
     # process (portal/reports/open_statistics.py, docs/reports.md).
@@ -140,7 +160,10 @@ class TestConfig(Config):
     TUNDUK_OIDC_ISSUER = None
     TUNDUK_OIDC_CLIENT_ID = None
     TUNDUK_OIDC_CLIENT_SECRET = None
-    SECRET_KEY = "test-secret"
+    # The tests say so explicitly; their key is long anyway, so that the real
+    # workers they start (tests/test_jobs_support.py) run with the same one.
+    ALLOW_WEAK_SECRET_KEY = True
+    SECRET_KEY = "test-secret-of-the-test-suite-only-0123456789"
     WTF_CSRF_ENABLED = False
     SERVER_NAME = None
     # Changes show at once; tests/test_open_statistics.py turns the cache on.

@@ -12,7 +12,14 @@ import logging
 
 from flask import current_app, make_response, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import BadRequest, InternalServerError, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+    TooManyRequests,
+)
 
 from portal.extensions import db
 
@@ -70,6 +77,8 @@ def _http_error_answer(error):
         return pages.not_found(error)
     if isinstance(error, RequestEntityTooLarge):
         return pages.file_too_large(error)
+    if isinstance(error, TooManyRequests):  # a limit outside the public pages: the staff sign-in
+        return pages.too_many_requests(error)
     if isinstance(error, MethodNotAllowed):
         return pages.method_not_allowed(error)
     if isinstance(error, InternalServerError):
@@ -137,5 +146,6 @@ def init_app(app, *, api, pages):
     app.extensions["error_answers"] = (api, pages)
     app.before_request(refuse_unreadable_input)
     app.register_error_handler(OperationalError, database_unavailable)
-    for exception in (BadRequest, NotFound, MethodNotAllowed, RequestEntityTooLarge, InternalServerError):
+    for exception in (BadRequest, NotFound, MethodNotAllowed, RequestEntityTooLarge, TooManyRequests,
+                      InternalServerError):
         app.register_error_handler(exception, http_error)

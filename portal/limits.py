@@ -7,29 +7,53 @@ coarse ones that stop a flood, set high enough for thousands of parents behind
 one mobile operator's shared address (carrier-grade NAT):
 
 - per client address on the sign-in calls (`RATELIMIT_SIGN_IN`);
-- per bearer token or session on registration calls (`RATELIMIT_REGISTER`),
-  so one parent's script cannot hammer the seat rows.
+- per parent on the calls that take, give back or move a seat, in the API and
+  on the form (`RATELIMIT_REGISTER`), so one parent's script cannot hammer the
+  seat rows;
+- per client address on the staff sign-in pages (`RATELIMIT_STAFF_SIGN_IN`),
+  against guessing many accounts' passwords from one place (the lockout is per
+  account and address, admin/security.py).
+
+The client address is `request.remote_addr`, which the app factory takes from
+X-Forwarded-For behind PROXY_COUNT proxies (`portal.trust_the_proxies`).
 
 Limits are applied here by endpoint name, so views stay free of them; a limit
 refusal is answered like any other: 429 `rate_limited`.
 """
 import hashlib
 
-from flask import request
+from flask import request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from portal.api.views import token_holder
 
 SIGN_IN_ENDPOINTS = ("api.auth_start", "api.auth_verify", "api.auth_tunduk", "public.sign_in", "public.sign_in_code",
                      "public.sign_in_tunduk", "public.sign_in_tunduk_callback")
 REGISTER_ENDPOINTS = ("api.create_application", "api.cancel_application", "api.move_application")
+# The form's submit, cancel and move: limited when they act (POST), like the API's.
+FORM_REGISTER_ENDPOINTS = ("public.check", "public.cancel", "public.move", "public.move_confirm")
+# Staff sign-in: the password, the second factor, asking for a reset link (POST).
+STAFF_SIGN_IN_ENDPOINTS = ("admin_auth.login", "admin_auth.second_factor", "admin_auth.totp_setup",
+                           "admin_auth.reset_request")
 
 
-def per_client():
-    """The bearer token (hashed) or the session cookie, else the address."""
-    header = request.headers.get("Authorization", "")
-    credential = header or request.cookies.get("session", "")
-    if credential:
-        return "c:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+def per_parent():
+    """The signed-in parent, however the request says who it is: the applicant of
+    the bearer token (looked up once, whatever the spaces or the case of `Bearer`)
+    or of the form session. A parent with several tokens or browsers has one
+    bucket. A token that names nobody is its own bucket (the call answers 401);
+    no credential at all: the address."""
+    if request.blueprint == "api":
+        applicant, _, token = token_holder()
+        if applicant is not None:
+            return f"p:{applicant.id}"
+        if token:
+            return "t:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    else:
+        applicant_id = session.get("applicant_id")  # the signed cookie: nobody else can name this parent
+        if applicant_id is not None:
+            return f"p:{applicant_id}"
     return "a:" + (get_remote_address() or "")
 
 
@@ -47,11 +71,15 @@ def init_app(app):
     for endpoint in SIGN_IN_ENDPOINTS:
         _limit(app, limiter, endpoint, config["RATELIMIT_SIGN_IN"], get_remote_address)
     for endpoint in REGISTER_ENDPOINTS:
-        _limit(app, limiter, endpoint, config["RATELIMIT_REGISTER"], per_client)
+        _limit(app, limiter, endpoint, config["RATELIMIT_REGISTER"], per_parent)
+    for endpoint in FORM_REGISTER_ENDPOINTS:
+        _limit(app, limiter, endpoint, config["RATELIMIT_REGISTER"], per_parent, methods=["POST"])
+    for endpoint in STAFF_SIGN_IN_ENDPOINTS:
+        _limit(app, limiter, endpoint, config["RATELIMIT_STAFF_SIGN_IN"], get_remote_address, methods=["POST"])
     return limiter
 
 
-def _limit(app, limiter, endpoint, rule, key_func):
+def _limit(app, limiter, endpoint, rule, key_func, methods=None):
     view = app.view_functions.get(endpoint)
     if view is not None and rule:
-        app.view_functions[endpoint] = limiter.limit(rule, key_func=key_func)(view)
+        app.view_functions[endpoint] = limiter.limit(rule, key_func=key_func, methods=methods)(view)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import ROLES, District, School, StaffUser, utcnow
+from portal.models import ROLES, District, School, StaffSignInAddress, StaffUser, utcnow
 
 # Long enough for a person to open the mail in the next working week.
 ACTIVATION_VALID_FOR = timedelta(days=7)
@@ -170,6 +170,13 @@ def user_for_session(session_id):
     if user is None or not user.is_active or user.session_version != int(found["version"]):
         return None
     return user
+
+
+def unlock(user):
+    """Lift every lock of the account: everywhere, and at each address."""
+    user.locked_until, user.failed_logins = None, 0
+    for place in db.session.scalars(select(StaffSignInAddress).where(StaffSignInAddress.user_id == user.id)):
+        place.locked_until, place.failures, place.lockouts = None, 0, 0
 
 
 def disable(user):

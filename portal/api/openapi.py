@@ -225,15 +225,23 @@ def document():
                     "properties": {"pin": PIN, "email": {"type": "string", "format": "email"},
                                    "phone": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$"},
                                    "id_document": {"type": "string", "maxLength": 32}}})},
-                "responses": {"202": {"description": "Accepted (the same answer whether or not the PIN exists)",
-                                      "content": _json({"type": "object"})},
+                "responses": {"202": {"description": "Accepted (the same answer whether or not the PIN exists). "
+                                                     "Send `request` back with the code to `/auth/verify`: "
+                                                     "tries with it are this client's own, and others' wrong "
+                                                     "guesses cannot use them up.",
+                                      "content": _json({"type": "object", "required": ["status", "request"],
+                                                        "properties": {"status": {"type": "string"},
+                                                                       "request": {"type": "string"}}})},
                               **_errors(422, 429, 503)},
             }},
             "/auth/verify": {"post": {
                 "summary": "Exchange the code for a bearer token",
+                "description": "`request`, as `/auth/start` answered it, names the code asked for; without it "
+                               "every open code of the PIN is tried.",
                 "requestBody": {"required": True, "content": _json({
                     "type": "object", "required": ["pin", "code"],
-                    "properties": {"pin": PIN, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}})},
+                    "properties": {"pin": PIN, "code": {"type": "string", "pattern": "^[0-9]{6}$"},
+                                   "request": {"type": "string", "maxLength": 64}}})},
                 "responses": {**_ok(200, {"type": "object", "required": ["token"],
                                           "properties": {"token": {"type": "string"}}}),
                               **_errors(401, 422)},

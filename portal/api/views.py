@@ -94,12 +94,32 @@ def handle_error(error):
     return api_error("server_error")
 
 
+def bearer_token(header):
+    """The token of an `Authorization: Bearer TOKEN` header, or None. The scheme
+    is read in any case and spaces around the token are dropped (RFC 6750), so
+    every spelling that authenticates names the same token (portal/limits.py
+    keys the limit per parent on it)."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def token_holder():
+    """(Applicant or None, contact id, token) of this request's bearer token,
+    looked up once per request: the limit's key and the view both ask. Kept in
+    the request's environ, not on `g`, which a reused app context carries over."""
+    found = request.environ.get("mektep.token_holder")
+    if found is None:
+        token = bearer_token(request.headers.get("Authorization"))
+        found = (*sign_in.applicant_for_token(token, now=clock.now()), token)
+        request.environ["mektep.token_holder"] = found
+    return found
+
+
 def requires_applicant(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.startswith("Bearer ") else None
-        applicant, contact_id = sign_in.applicant_for_token(token, now=clock.now())
+        applicant, contact_id, token = token_holder()
         if applicant is None:
             raise AdmissionError("unauthorized")
         g.applicant, g.contact_id, g.api_token = applicant, contact_id, token
@@ -137,16 +157,21 @@ def openapi():
 
 def auth_start():
     body = _json_body()
-    sign_in.start(_text(body, "pin"), email=_text(body, "email", required=False),
-                  phone=_text(body, "phone", required=False),
-                  id_document=_text(body, "id_document", required=False), now=clock.now(), locale=_locale())
+    asked = sign_in.start(_text(body, "pin"), email=_text(body, "email", required=False),
+                          phone=_text(body, "phone", required=False),
+                          id_document=_text(body, "id_document", required=False), requester=request.remote_addr,
+                          give_token=True, now=clock.now(), locale=_locale())
     db.session.commit()
-    return jsonify({"status": "code_sent_if_known"}), 202
+    # The request token, sent back with the code, makes the tries this client's
+    # own: a stranger's wrong guesses cannot use them up (sign_in.verify).
+    return jsonify({"status": "code_sent_if_known", "request": asked.token}), 202
 
 
 def auth_verify():
     body = _json_body()
-    applicant, contact = sign_in.verify(_text(body, "pin"), _text(body, "code"), now=clock.now(), locale=_locale())
+    applicant, contact = sign_in.verify(_text(body, "pin"), _text(body, "code"), requester=request.remote_addr,
+                                        request_token=_text(body, "request", required=False),
+                                        now=clock.now(), locale=_locale())
     token = sign_in.issue_token(applicant, now=clock.now(), contact=contact)
     db.session.commit()
     return jsonify({"token": token, "token_type": "Bearer", "expires_in": sign_in.TOKEN_HOURS * 3600})

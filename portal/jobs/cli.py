@@ -34,7 +34,12 @@ def worker(burst, name, fork):
     """Run an RQ worker with its scheduler on REDIS_URL, inside the app context
     (without REDIS_URL: deliver the outbox and run the deadlines in this process)."""
     from portal.jobs.worker import run_in_process, run_worker
+    from portal.secret_key import WeakSecretKey, refuse_weak_secret_key
 
+    try:
+        refuse_weak_secret_key(current_app)  # a job may sign or key what the web nodes check
+    except WeakSecretKey as error:
+        raise click.ClickException(str(error)) from None
     if current_app.config.get("REDIS_URL"):
         run_worker(burst=burst, name=name, fork=fork)
     else:

@@ -33,5 +33,5 @@ from portal.models.quota import (  # noqa: F401
     SeatPool,
 )
 from portal.models.registry import RegistryLink, RegistryPerson, Teacher  # noqa: F401
-from portal.models.staff import ROLES, StaffUser  # noqa: F401
+from portal.models.staff import ROLES, StaffSignInAddress, StaffUser  # noqa: F401
 from portal.models.types import utcnow  # noqa: F401

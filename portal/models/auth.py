@@ -23,6 +23,13 @@ class SignInCode(db.Model):
     A sign-in row is written for every request, whether or not the PIN is in the
     registry and the document number matches, so that the limits behave the same
     and reveal nothing.
+
+    `requester` is a keyed digest of the address that asked for it (never the
+    address itself), for the limits. Tries by whoever asked for it (the form's
+    session, which holds the row's id; the API client, which holds the request
+    token whose hash is `request_hash`) count in `attempts`, tries by anyone else
+    in `other_attempts`, each with its own allowance: a stranger's guesses cannot
+    burn the code of the parent who asked for it (portal/admission/sign_in.py).
     """
 
     __tablename__ = "sign_in_codes"
@@ -43,6 +50,9 @@ class SignInCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requester: Mapped[Optional[str]] = mapped_column(String(32))
+    request_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)  # None: asked on the form
+    other_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 

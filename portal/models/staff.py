@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -61,3 +61,28 @@ class StaffUser(UserMixin, db.Model):
 
     def __str__(self):
         return self.email
+
+
+class StaffSignInAddress(db.Model):
+    """One staff account signing in from one address (`requester`: a keyed digest
+    of the address, never the address itself).
+
+    Wrong passwords lock the account for this address only, for longer each time
+    (`lockouts`), so that a stranger elsewhere cannot lock the owner out; an
+    address where the account signed in successfully (or set its password through
+    a mailed link) is the owner's, and the account-wide lock does not apply there
+    (admin/security.py).
+    """
+
+    __tablename__ = "staff_sign_in_addresses"
+    __table_args__ = (UniqueConstraint("user_id", "requester"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    requester: Mapped[str] = mapped_column(String(32))
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last lock or success
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)  # locks in a row: each lasts twice the last
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[StaffUser] = relationship()

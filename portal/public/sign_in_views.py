@@ -73,8 +73,8 @@ def sign_in():
 
     def mail_a_code():
         # The session remembers the code's row, not the PIN: no PIN in the cookie.
-        return sign_in_rules.start(form.pin.data, id_document=form.id_document.data, now=clock.now(),
-                                   locale=locale(), **form.contact_fields())
+        return sign_in_rules.start(form.pin.data, id_document=form.id_document.data, requester=request.remote_addr,
+                                   now=clock.now(), locale=locale(), **form.contact_fields()).code_id
 
     code_id, error = attempt(mail_a_code)
     if error is not None:
@@ -94,7 +94,9 @@ def sign_in_code():
         return render_form("public/sign_in_code.html", form=form, errors=form_errors(form, ("code",)))
     pin = pending.pin
     signed, error = attempt(
-        lambda: sign_in_rules.verify(pin, form.code.data, now=clock.now(), locale=locale())
+        # The code this browser asked for: its tries are this browser's own.
+        lambda: sign_in_rules.verify(pin, form.code.data, requester=request.remote_addr, code_id=code_id,
+                                     now=clock.now(), locale=locale())
     )
     if error is None:
         target = after_sign_in_target()
