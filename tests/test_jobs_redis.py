@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.jobs import queues, schedule, tasks
 from portal.models import Appeal, Applicant, AuditEntry, OutboxMessage, School
 from portal.notifications import render
-from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.scenario import ID_DOCUMENTS, SCENARIO, STAGE1, at, load_sample
 from tests.builders import create_applicant
 from tests.test_jobs_support import (  # noqa: F401  (fixtures)
     free_port,
@@ -68,7 +68,8 @@ def test_a_registration_through_the_api_mails_exactly_one_message_via_the_worker
     client = app.test_client()
     russian = {"Accept-Language": "ru"}
 
-    assert client.post("/api/v1/auth/start", json={"pin": person["parent_pin"], "email": email},
+    assert client.post("/api/v1/auth/start", json={"pin": person["parent_pin"], "email": email,
+                                                   "id_document": ID_DOCUMENTS[person["parent_pin"]]},
                        headers=russian).status_code == 202
     code_mail = wait_for(lambda: smtp_inbox.to(email), what="the sign-in code at the SMTP server")[0]
     code = re.search(r"\b(\d{6})\b", code_mail.get_content()).group(1)
