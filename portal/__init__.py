@@ -51,7 +51,7 @@ def database_url(app):
 
 
 def register_extensions(app):
-    from portal import audit, i18n, mail, models, notifications  # noqa: F401  (models fill the metadata)
+    from portal import audit, audit_chain, i18n, mail, models, notifications  # noqa: F401  (models fill the metadata)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -59,6 +59,7 @@ def register_extensions(app):
     login_manager.init_app(app)
     i18n.init_app(app)
     audit.install()
+    audit_chain.install()
     notifications.install()
     mail.init_app(app)
 

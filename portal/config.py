@@ -90,6 +90,10 @@ class Config:
     # Where people reach the site; links in mail and commands start with it.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER")  # None: <instance>/uploads, outside the web root
+    # Each audit seal run's anchor (the hash chain's head) is logged; set this to
+    # also append it to a file, best one the database's owner cannot change
+    # (docs/security.md, "The end of the audit trail"). Unset: the log only.
+    AUDIT_ANCHOR_FILE = _env("AUDIT_ANCHOR_FILE")
 
     BABEL_DEFAULT_LOCALE = "ky"
     BABEL_DEFAULT_TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")
