@@ -12,6 +12,7 @@ from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Applicant, Application, School, SeatPool
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.backend_promise import require_promised_backend
 from tests.builders import create_applicant
 
 RACE = SCENARIO["race"]
@@ -76,6 +77,7 @@ def race_app(database_url, tmp_path):
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
     )
     with app.app_context():
+        require_promised_backend(db.engine, "the race test")
         yield app
         db.session.remove()
         db.engine.dispose()
