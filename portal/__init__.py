@@ -66,7 +66,7 @@ def database_url(app):
 
 
 def register_extensions(app):
-    from portal import audit, i18n, mail, models  # noqa: F401  (models fill the metadata)
+    from portal import audit, audit_chain, i18n, mail, models  # noqa: F401  (models fill the metadata)
     from portal.admission import documents
     from portal.jobs.outbox import install_relay
 
@@ -78,6 +78,7 @@ def register_extensions(app):
     audit.install()
     install_relay()
     documents.install()
+    audit_chain.install()
     mail.init_app(app)
 
     @login_manager.user_loader

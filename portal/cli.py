@@ -99,24 +99,53 @@ def audit_seal():
 
 
 @audit_cli.command("verify")
+@click.option("--anchors", "anchors_file", type=click.File(encoding="utf-8"), default=None,
+              help="Also compare with the anchors kept outside the database: AUDIT_ANCHOR_FILE, "
+                   "or the log lines 'audit anchor {...}'.")
 @with_appcontext
-def audit_verify():
-    """Recompute the hash chain; exit 1 and name the first broken entry if any."""
-    from portal.audit_chain import verify
+def audit_verify(anchors_file):
+    """Recompute the hash chain and compare its end with the anchors; exit 1 and
+    name the first broken entry if any; report the entries not sealed yet."""
+    from portal import clock
+    from portal.audit_chain import read_anchors, verify
 
-    verdict = verify()
+    anchors = ()
+    if anchors_file is not None:
+        try:
+            anchors = read_anchors(anchors_file)
+        except ValueError as error:
+            raise click.ClickException(str(error))
+    verdict = verify(now=clock.now(), anchors=anchors)
     if verdict.intact:
         click.echo(gettext("audit trail intact: %(count)s sealed entries checked", count=verdict.checked))
         if verdict.erased:
             click.echo(gettext("%(count)s of them with values erased at the end of retention",
                                count=verdict.erased))
+        click.echo(gettext("anchors of the seal runs that its end agrees with: %(count)s", count=verdict.anchors))
+        if verdict.unsealed:
+            click.echo(gettext("newer entries not sealed yet: %(count)s, the oldest from %(at)s",
+                               count=verdict.unsealed, at=format_datetime(verdict.oldest_unsealed_at, "short")))
         return
     click.echo(
         gettext("audit trail broken at entry %(id)s (%(reason)s) after %(count)s good entries",
-          id=verdict.broken_entry_id, reason=verdict.reason, count=verdict.checked),
+          id=verdict.broken_entry_id, reason=_chain_reasons().get(verdict.reason, verdict.reason),
+          count=verdict.checked),
         err=True,
     )
     raise click.exceptions.Exit(1)
+
+
+def _chain_reasons():
+    from portal import audit_chain
+
+    return {
+        audit_chain.ENTRY_DELETED: gettext("entry deleted"),
+        audit_chain.CHANGED: gettext("entry or seal changed"),
+        audit_chain.ERASED_OUTSIDE_RETENTION: gettext("values erased outside a retention run"),
+        audit_chain.END_CUT_OFF: gettext("the end of the trail was cut off: an anchored entry and its seal are gone"),
+        audit_chain.CHAIN_REWRITTEN: gettext("the chain differs from the anchor of an earlier seal run"),
+        audit_chain.UNSEALED_DELETED: gettext("entries not sealed yet when a seal run saw them are gone"),
+    }
 
 
 retention_cli = AppGroup("retention", help="Personal data past its retention period.")

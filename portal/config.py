@@ -106,6 +106,10 @@ class Config:
     # day), the periodic sweep deletes them.
     UNATTACHED_DOCUMENTS_PER_PARENT = int(_env("UNATTACHED_DOCUMENTS_PER_PARENT", "5"))
     UNATTACHED_DOCUMENT_HOURS = int(_env("UNATTACHED_DOCUMENT_HOURS", "48"))
+    # Each audit seal run's anchor (the hash chain's head) is logged; set this to
+    # also append it to a file, best one the database's owner cannot change
+    # (docs/security.md, "The end of the audit trail"). Unset: the log only.
+    AUDIT_ANCHOR_FILE = _env("AUDIT_ANCHOR_FILE")
 
     BABEL_DEFAULT_LOCALE = "ky"
     BABEL_DEFAULT_TIMEZONE = _env("TIMEZONE", "Asia/Bishkek")

@@ -17,6 +17,26 @@ from portal.config import TestConfig
 from portal.extensions import db
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin reads its seed option
+def pytest_configure(config):
+    from tests import fuzzing
+
+    fuzzing.configure(config)
+
+
+def pytest_report_header(config):
+    from tests import fuzzing
+
+    return fuzzing.reproduction()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests import fuzzing
+
+    if exitstatus != 0 and fuzzing.reproduction():
+        terminalreporter.write_line(fuzzing.reproduction())
 SAMPLE_DIR = os.path.join(REPO, "portal", "sample_data")
 
 

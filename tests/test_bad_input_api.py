@@ -8,7 +8,7 @@ Bounded for CI: a few examples per operation and generation mode, no deadline.
 """
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -19,11 +19,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.api.openapi import document
+from tests.fuzzing import fuzz_settings
 from tests.public_form import first_language
 from tests.scenario import SCENARIO, register, sign_in
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 25  # per operation and mode; scaled and randomised per profile (tests/fuzzing.py)
 
 
 # Every operation of the document, read without an app (portal/api/openapi.py is plain data).
@@ -62,8 +63,7 @@ def test_no_server_error_and_every_answer_as_documented(sample, parent_api, path
     headers = {} if path in NO_TOKEN else bearer
 
     @given(case=operation.as_strategy(generation_mode=mode), use_real=st.booleans())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @fuzz_settings(MAX_EXAMPLES)
     def fuzz(case, use_real):
         if use_real:
             if case.path_parameters and "number" in case.path_parameters:

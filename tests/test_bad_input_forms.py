@@ -9,15 +9,15 @@ test (Flask would otherwise turn it into a 500): a crash cannot hide.
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import public_form
+from tests.fuzzing import fuzz_settings
 from tests.scenario import SCENARIO, id_document
 
-MAX_EXAMPLES = 40
-SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+# 40 examples a form (twice that in CI's PostgreSQL pass); new ones every CI run (tests/fuzzing.py).
+SETTINGS = fuzz_settings(40)
 
 # Text as people and scripts send it: any Unicode (NUL and surrogates excluded by
 # the browser's encoding anyway, but try control characters), long values, digits.

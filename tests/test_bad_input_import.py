@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 from flask_babel import force_locale
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -18,9 +18,9 @@ from portal.extensions import db
 from portal.importer import ImportFailed, import_folder
 from portal.models import District, Region, School
 from tests.conftest import SAMPLE_DIR
+from tests.fuzzing import fuzz_settings
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = fuzz_settings(40)  # scaled and randomised per profile (tests/fuzzing.py)
 # A small folder (the three geography files) keeps each example fast.
 FILES = ("regions.csv", "districts.csv", "schools.csv")
 PROBLEM = re.compile(r"^(regions|districts|schools)\.csv:\d+: \S.*$|^campaign\.json:\d+: \S.*$")

@@ -11,11 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.extensions import db
 from portal.models import Applicant, AuditEntry
+from tests.fuzzing import fuzz_settings
 from tests.fake_tunduk import CLIENT_ID, NEXT_KEY, OTHER_KEY, expired, fake_tunduk, tunduk  # noqa: F401
 from tests.public_form import page
 from tests.test_public_sign_in import _session_cookie
@@ -154,7 +155,7 @@ def test_api_discovery_and_keys_are_fetched_once_and_again_for_a_new_key(sample,
     st.builds(lambda head, body: f"{b64(head)}.{b64(body)}.{b64(b'x')}",
               st.binary(max_size=60), st.binary(max_size=60)),
 ))
-@settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@fuzz_settings(60)
 def test_api_any_text_as_an_id_token_is_refused_never_a_server_error(sample, tunduk, client, id_token):
     if "\x00" in id_token:
         return  # refused at the edge (validation_error), tests/test_bad_input_api.py

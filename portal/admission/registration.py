@@ -4,6 +4,7 @@ Every function takes plain values or models, flushes (never commits) and
 raises `AdmissionError` on refusal; the caller (form, API, admin, job)
 commits on success and rolls back on refusal.
 """
+import logging
 from dataclasses import dataclass
 
 from flask import current_app
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.admission import reference, seats
 from portal.admission.calendar import proof_check_deadline, stage_at
+from portal.admission.constraints import RegistrationFault, breaks_one_active_application, constraint_of
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
 from portal.admission.sign_in import require_confirmation
@@ -29,6 +31,8 @@ from portal.models import (
 )
 from portal.notifications import notify_applicant
 from portal.registry import RegistryUnavailable, get_registry
+
+log = logging.getLogger(__name__)
 
 REGISTERED = "registered"
 # The applicant may cancel until the school has enrolled the child.
@@ -371,9 +375,16 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
     db.session.add(ApplicationEvent(application=application, status=status, by=by))
     try:
         db.session.flush()
-    except IntegrityError:
-        # Two registrations of the same child raced; the database kept R10.
-        raise AdmissionError("already_registered") from None
+    except IntegrityError as error:
+        if breaks_one_active_application(error):
+            # Two registrations of the same child raced; the database kept R10.
+            raise AdmissionError("already_registered") from None
+        # Any other constraint is our fault, not the parent's: a server error. The
+        # driver's message holds the row's values (a PIN, names), so only the
+        # constraint is logged and carried on.
+        constraint = constraint_of(error)
+        log.error("a registration broke the database constraint %s; answered as a server error", constraint)
+        raise RegistrationFault(constraint) from None
     application.known_position = holders
     if notify:
         extra = {"proof_check_until": proof_check_deadline(campaign).strftime("%d.%m.%Y")} if proof else None

@@ -2,6 +2,7 @@
 from flask import Blueprint
 
 from portal.api import views
+from portal.api.openapi import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.add_url_rule("/openapi.json", "openapi", views.openapi, methods=["GET"])
@@ -19,6 +20,9 @@ bp.add_url_rule("/applications/<number>", "application", views.get_application, 
 bp.add_url_rule("/applications/<number>/cancel", "cancel_application", views.cancel_application, methods=["POST"])
 bp.add_url_rule("/applications/<number>/move", "move_application", views.move_application, methods=["POST"])
 bp.add_url_rule("/contacts", "contacts", views.contacts, methods=["GET"])
-bp.add_url_rule("/contacts/<int:contact_id>", "remove_contact", views.remove_contact, methods=["DELETE"])
+# An id beyond the column's range (a 32-bit integer on PostgreSQL) matches no
+# route: 404, not the driver's overflow as a 500.
+bp.add_url_rule(f"/contacts/<int(min=1, max={MAX_ID}):contact_id>", "remove_contact", views.remove_contact,
+                methods=["DELETE"])
 bp.add_url_rule("/free-seats", "free_seats", views.free_seats, methods=["GET"])
 bp.register_error_handler(Exception, views.handle_error)

@@ -12,6 +12,7 @@ ERROR_CODES = [
 ]
 LANGUAGES = ["ky", "ru", "uz", "tj", "en"]
 PIN = {"type": "string", "pattern": "^[0-9]{14}$"}
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def _ref(name):
@@ -244,7 +245,7 @@ def document():
                                    "request": {"type": "string", "maxLength": 64}}})},
                 "responses": {**_ok(200, {"type": "object", "required": ["token"],
                                           "properties": {"token": {"type": "string"}}}),
-                              **_errors(401, 422)},
+                              **_errors(401, 422, 429)},
             }},
             "/auth/tunduk": {"post": {
                 "summary": "Exchange an ID token of the state identity provider (Түндүк) for a bearer token",
@@ -306,8 +307,9 @@ def document():
                         "application/json": {"schema": _ref("NewApplication")},
                         "multipart/form-data": {"schema": _ref("NewApplicationWithDocument")},
                     }},
+                    # 413: a document over the size limit; 429: RATELIMIT_REGISTER (portal/limits.py)
                     "responses": {**_ok(201, _ref("Application"), "Registered"),
-                                  **_errors(401, 403, 404, 409, 413, 422, 503)},  # 413: a document over the size limit
+                                  **_errors(401, 403, 404, 409, 413, 422, 429, 503)},
                 },
             },
             "/applications/{number}": {"get": {
@@ -355,7 +357,8 @@ def document():
                                "signed in with (409 `not_allowed`): an intruder who got in through a new "
                                "contact cannot cut the parent off.",
                 "security": BEARER,
-                "parameters": [{"name": "contact_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "contact_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
                 "responses": {**_ok(200, _ref("ContactList")), **_errors(401, 404, 409)},
             }},
             "/free-seats": {"get": {

@@ -13,7 +13,7 @@ from portal.models.applications import (  # noqa: F401
     CommissionDecision,
     Document,
 )
-from portal.models.audit import AuditEntry, AuditSeal, OutboxMessage  # noqa: F401
+from portal.models.audit import AuditAnchor, AuditEntry, AuditSeal, OutboxMessage  # noqa: F401
 from portal.models.auth import ApiToken, SignInCode  # noqa: F401
 from portal.models.campaign import DEFAULT_POLICY, Campaign  # noqa: F401
 from portal.models.classes import ClassAssignment, ClassList  # noqa: F401

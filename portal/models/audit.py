@@ -95,3 +95,31 @@ class AuditSeal(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
     payload_digest: Mapped[Optional[str]] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditAnchor(db.Model):
+    """Where the hash chain's head stood at each seal run (R13: tamper evidence
+    for the end of the trail).
+
+    The chain alone shows an edited or deleted entry *between* seals, but not a
+    cut-off end: remove the newest entries with their seals and what remains is
+    a shorter chain that verifies. Each run of `portal.audit_chain.seal` adds
+    one anchor: the head (the last sealed entry's id and hash) and the entries
+    after it that existed then (the newest id seen, and how many). `verify`
+    compares the chain with every anchor. The same line goes to the log (and to
+    AUDIT_ANCHOR_FILE), outside these tables, for an owner who cuts the
+    anchors too (docs/security.md, "The end of the audit trail"). Append-only,
+    like the entries and seals.
+    """
+
+    __tablename__ = "audit_anchors"
+    __audit__ = False  # else each run's anchor would itself be an entry waiting for a seal
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # The chain's head: the last sealed entry (0 and the genesis hash before any seal).
+    entry_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))
+    # Entries after the head that existed at the anchor: the newest id and how many.
+    newest_entry_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    unsealed: Mapped[int] = mapped_column(Integer)
+    anchored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
