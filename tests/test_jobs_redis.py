@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.jobs import queues, schedule, tasks
 from portal.models import Appeal, Applicant, AuditEntry, OutboxMessage, School
 from portal.notifications import render
-from tests.scenario import SCENARIO, STAGE1, at, load_sample
+from tests.scenario import SCENARIO, STAGE1, at, id_document, load_sample
 from tests.builders import create_applicant
 from tests.test_jobs_support import (  # noqa: F401  (fixtures)
     free_port,
@@ -68,7 +68,8 @@ def test_a_registration_through_the_api_mails_exactly_one_message_via_the_worker
     client = app.test_client()
     russian = {"Accept-Language": "ru"}
 
-    assert client.post("/api/v1/auth/start", json={"pin": person["parent_pin"], "email": email},
+    assert client.post("/api/v1/auth/start", json={"pin": person["parent_pin"], "email": email,
+                                                   "id_document": id_document(person["parent_pin"])},
                        headers=russian).status_code == 202
     code_mail = wait_for(lambda: smtp_inbox.to(email), what="the sign-in code at the SMTP server")[0]
     code = re.search(r"\b(\d{6})\b", code_mail.get_content()).group(1)
@@ -221,7 +222,7 @@ def test_scheduling_the_periodic_jobs_twice_adds_nothing(redis_app):
     assert dict(added)["deadlines"] == datetime(2026, 9, 5, 18, 5, tzinfo=timezone.utc)  # 00:05 Bishkek
     assert schedule.ensure_schedules(now=at_) == []
     registry = queues.queue("periodic").scheduled_job_registry
-    assert len(registry.get_job_ids()) == 4
+    assert len(registry.get_job_ids()) == 5
 
 
 def test_the_ci_worker_runs_our_jobs():
