@@ -220,11 +220,11 @@ def test_the_sweep_runs_in_process_and_as_an_rq_job(sample):
     from datetime import datetime, timezone
 
     from portal import clock
-    from portal.jobs import schedule, tasks
+    from portal.jobs import schedule
     from portal.jobs.worker import run_due_jobs
 
     assert "upload-sweep" in [periodic.name for periodic in schedule.periodic_jobs(sample)]
-    assert [p.task for p in schedule.periodic_jobs(sample) if p.name == "upload-sweep"] == [tasks.sweep_uploads]
+    assert [p.task for p in schedule.periodic_jobs(sample) if p.name == "upload-sweep"] == ["sweep_uploads"]
     old = documents.store_document(io.BytesIO(PDF), filename="old.pdf", owner_pin="11111111111111",
                                    kind="representative_act")
     old.uploaded_at = clock.now() - timedelta(days=3)
