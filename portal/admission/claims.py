@@ -39,9 +39,10 @@ _SERIES = re.compile(r"[^\W_][\w\- ]{0,15}")
 _NUMBER = re.compile(r"[0-9]{4,12}")
 
 
-def _registry(function, *args):
+def ask_registry(question, *args):
+    """Ask the registry `question` (a method name); an outage is `registry_unavailable`."""
     try:
-        return function(*args)
+        return getattr(get_registry(), question)(*args)
     except RegistryUnavailable:
         raise AdmissionError("registry_unavailable") from None
 
@@ -91,13 +92,12 @@ def link_of(claim, applicant_person):
 def children_of(applicant):
     """[(Link, Person)] of the applicant's children: the registry's, then the ones the
     applicant added that the registry does not show (each once: the registry wins)."""
-    registry = get_registry()
-    linked = _registry(registry.children_of, applicant.pin)
+    linked = ask_registry("children_of", applicant.pin)
     shown = {person.pin for _, person in linked}
     added = [claim for claim in live_claims(applicant.id) if claim.child_pin not in shown]
     if not added:
         return linked
-    me = _registry(registry.person, applicant.pin)
+    me = ask_registry("person", applicant.pin)
     return linked + [(link_of(claim, me), person_of(claim)) for claim in added]
 
 
@@ -122,7 +122,7 @@ def add_child(applicant, *, pin, last_name, first_name, patronymic="", sex, birt
     series = series.upper() if series else series
     number = (certificate_number or "").replace(" ", "")
     _refuse_unless_valid(applicant, pin, last_name, first_name, sex, birth_date, series, number)
-    child, parents, _ = _registry(get_registry().family, pin, applicant.pin)
+    child, parents, _ = ask_registry("family", pin, applicant.pin)
     if any(link.parent_pin == applicant.pin for link, _ in parents):
         raise AdmissionError("child_already_shown")
     if parents:
@@ -166,6 +166,17 @@ def rejected_claim_of(application):
         ClaimedChild.state == "rejected").order_by(ClaimedChild.id.desc())).first()
 
 
+def claim_of_application(application):
+    """The claim an application's child was added with, as the parent and the school
+    see it: unverified or confirmed (live), or rejected (an application that ended
+    by it); None where the registry shows the link (nothing to check)."""
+    if application.known_claim is not None:  # the registration that made it knows
+        return application.known_claim or None
+    if application.status == "proof_rejected":
+        return rejected_claim_of(application)
+    return live_claim(application.applicant_id, application.child_pin)
+
+
 def claim_check_deadline(campaign):
     """Until when a director may reject a claim: the end of the documents window
     (§21: the original certificate comes with the documents, 4 August .. 5 September)."""
@@ -185,7 +196,7 @@ def supersede(claim, *, now):
 def supersede_if_linked(claim, *, now):
     """Ask the registry about one live claim; superseded when it links the child to
     the claim's applicant. Returns True when it did."""
-    parents = _registry(get_registry().parents_of, claim.child_pin)
+    parents = ask_registry("parents_of", claim.child_pin)
     if any(link.parent_pin == claim.applicant.pin for link, _ in parents):
         supersede(claim, now=now)
         return True

@@ -102,14 +102,13 @@ def _claimed_family(applicant_pin, child_pin, registry_child):
     ).first()
     if claim is None:
         return None
-    registry = get_registry()
-    applicant_person = _registry_call(registry.person, applicant_pin)
+    applicant_person = claims.ask_registry("person", applicant_pin)
     if applicant_person is None:
         raise AdmissionError("not_in_registry")
     link = claims.link_of(claim, applicant_person)
     child = registry_child or claims.person_of(claim)
     # The applicant's other children, for twins (R6): the registry's and the claimed.
-    others = [(other_link, person) for other_link, person in _registry_call(registry.children_of, applicant_pin)]
+    others = list(claims.ask_registry("children_of", applicant_pin))
     others += [(claims.link_of(other, applicant_person), claims.person_of(other))
                for other in claims.live_claims(claim.applicant_id)]
     return Family(child=child, link=link, parents=[(link, applicant_person)], applicant_children=others,
@@ -412,6 +411,7 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
         # Two registrations of the same child raced; the database kept R10.
         raise AdmissionError("already_registered") from None
     application.known_position = holders
+    application.known_claim = claim if claim is not None else False
     if notify:
         extra = {"proof_check_until": proof_check_deadline(campaign).strftime("%d.%m.%Y")} if proof else {}
         if claim is not None and claim.state == "unverified":

@@ -67,11 +67,8 @@ def claim(record):
 def claim_check(app):
     """A child the applicant added: the director's check of the original birth
     certificate (null: the registry shows the link, nothing to check)."""
-    if app.status == "proof_rejected":
-        record = claimed.rejected_claim_of(app)
-    else:
-        record = claimed.unverified_claim_of(app) or claimed.live_claim(app.applicant_id, app.child_pin)
-    if record is None or record.state == "superseded":
+    record = claimed.claim_of_application(app)
+    if record is None:
         return None
     return {
         "status": record.state,
