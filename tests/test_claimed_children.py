@@ -244,6 +244,7 @@ def test_a_rejected_certificate_ends_the_application_and_the_next_applicant_take
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "claimed_children",
                                                         AuditEntry.action == "update")).one()
     assert entry.actor == f"staff:{user.id}" and entry.after["state"] == "rejected"
+    assert entry.after["decided_by_id"] == user.id and entry.school_id == ended.school_id, "in the school's trail"
 
 
 def test_r16_an_upheld_appeal_restores_an_application_ended_by_a_rejected_certificate(staff_portal, client):

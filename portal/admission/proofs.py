@@ -231,6 +231,7 @@ def _open_claim(application):
     db.session.refresh(claim, with_for_update=True)
     if claim.state != "unverified":
         raise ProofRefused("claim_not_pending")
+    claim.application = application  # the audit entry goes to this school's trail
     return claim
 
 

@@ -60,6 +60,10 @@ class ClaimedChild(db.Model):
 
     applicant: Mapped[Applicant] = relationship()
 
+    # Not stored: the application a director's check of this claim is about. The audit
+    # listener reads it (as for a document) to put the entry in that school's trail.
+    application = None
+
     @property
     def full_name(self):
         return " ".join(part for part in (self.child_last_name, self.child_first_name, self.child_patronymic) if part)
