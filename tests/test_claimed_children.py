@@ -367,3 +367,17 @@ def test_the_form_speaks_kyrgyz_and_russian(sample, client):
         client.get(f"/lang/{code}")
         text = page(client.get("/children/add"))
         assert "Add a child the registry does not show" not in text and 'name="certificate_series"' in text
+
+
+# --- retention ---------------------------------------------------------------------------------
+def test_retention_deletes_the_claims_of_anonymised_applicants_and_their_audit_payloads(sample, client):
+    from tests.test_retention import PAST_RETENTION
+
+    _claimed_and_registered(client, sample)
+    at(sample, PAST_RETENTION)
+    result = sample.test_cli_runner().invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalars(select(ClaimedChild)).all() == []
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "claimed_children")).all()
+    assert entries and all(entry.after is None and entry.erased_at is not None for entry in entries)
