@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.admission.calendar import local_zone
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
-from portal.models import LIVE_CLAIM_STATES, Application, ClaimedChild
+from portal.models import LIVE_CLAIM_STATES, Applicant, Application, ClaimedChild
 from portal.notifications import notify_contacts
 from portal.registry import Link, Person, RegistryUnavailable, get_registry, is_pin
 
@@ -55,6 +55,13 @@ def live_claim(applicant_id, child_pin):
     """The applicant's claim on this child that counts as a link (unverified or confirmed), or None."""
     return db.session.scalars(_live(select(ClaimedChild).where(
         ClaimedChild.applicant_id == applicant_id, ClaimedChild.child_pin == child_pin))).first()
+
+
+def live_claim_of_applicant_pin(applicant_pin, child_pin):
+    """As `live_claim`, by the applicant's PIN (what `registration.family_of` knows)."""
+    return db.session.scalars(_live(select(ClaimedChild).join(Applicant, ClaimedChild.applicant_id == Applicant.id)
+                                    .where(Applicant.pin == applicant_pin,
+                                           ClaimedChild.child_pin == child_pin))).first()
 
 
 def live_claims(applicant_id):

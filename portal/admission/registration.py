@@ -19,11 +19,8 @@ from portal.admission.status import change_status
 from portal.extensions import db
 from portal.models import (
     LANGUAGES,
-    LIVE_CLAIM_STATES,
-    Applicant,
     Application,
     ApplicationEvent,
-    ClaimedChild,
     Document,
     MicrodistrictAddress,
     School,
@@ -95,11 +92,7 @@ def family_of(applicant_pin, child_pin):
 def _claimed_family(applicant_pin, child_pin, registry_child):
     """The Family of a child the applicant claimed, or None without a live claim.
     A child the registry links to anyone never gets here (the registry decides)."""
-    claim = db.session.scalars(
-        select(ClaimedChild).join(Applicant, ClaimedChild.applicant_id == Applicant.id).where(
-            Applicant.pin == applicant_pin, ClaimedChild.child_pin == child_pin,
-            ClaimedChild.state.in_(LIVE_CLAIM_STATES))
-    ).first()
+    claim = claims.live_claim_of_applicant_pin(applicant_pin, child_pin)
     if claim is None:
         return None
     applicant_person = claims.ask_registry("person", applicant_pin)

@@ -23,7 +23,6 @@ from flask_babel import gettext as _
 
 from portal import clock
 from portal.admission import claims, sign_in
-from portal.admission.errors import AdmissionError
 from portal.audit import set_request_actor
 from portal.extensions import db
 from portal.unit_of_work import attempt  # noqa: F401  (the views' one way to commit)
