@@ -83,12 +83,13 @@ def run_deadlines(now):
         db.session.commit()
     report.appeals_escalated = len(appeals.escalate_overdue_appeals(now=now))
     db.session.commit()
-    try:
-        report.claims_superseded = claims.supersede_where_linked(now=now)
-        db.session.commit()
-    except AdmissionError:  # the registry is not answering: the next run asks again
-        db.session.rollback()
     if _daytime(now):
+        # The parents are told at once, so this waits for the daytime too (nothing is due).
+        try:
+            report.claims_superseded = claims.supersede_where_linked(now=now)
+            db.session.commit()
+        except AdmissionError:  # the registry is not answering: the next run asks again
+            db.session.rollback()
         for campaign_id in campaign_ids:
             campaign = db.session.get(Campaign, campaign_id)
             report.reminders += documents_window.send_reminders(campaign, now=now)
