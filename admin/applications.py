@@ -14,10 +14,11 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from admin.choices import school_filter
-from admin.labels import CATEGORY, DOCUMENT_KIND, LANGUAGE, STATUS, VERIFICATION, choices, label_formatter
+from admin.labels import (CATEGORY, CLAIM_STATE, DOCUMENT_KIND, LANGUAGE, STATUS, VERIFICATION, choices,
+                          label_formatter)
 from admin.scoping import ScopedModelView
 from admin.security import now
-from portal.admission import documents, documents_window, proofs
+from portal.admission import claims, documents, documents_window, proofs
 from portal.admission.calendar import proof_check_deadline
 from portal.admission.registration import position
 from portal.admission.status import can_change
@@ -58,6 +59,7 @@ class ApplicationView(ScopedModelView):
     status_labels = STATUS
     kind_labels = DOCUMENT_KIND
     verification_labels = VERIFICATION
+    claim_state_labels = CLAIM_STATE
 
     def documents_of(self, application):
         return db.session.scalars(select(Document).where(Document.application_id == application.id)
@@ -77,6 +79,23 @@ class ApplicationView(ScopedModelView):
 
     def rejection_reason_label(self, document):
         return PROOF_REJECTION_REASON.get(document.rejection_reason, document.rejection_reason or "")
+
+    def claim_to_check(self, application):
+        """The unverified claim of a child the parent added that this admission rests on, or None."""
+        return claims.unverified_claim_of(application)
+
+    def claim_of(self, application):
+        """The claim this application's child was added with (any state but superseded), or None."""
+        return claims.claim_of_application(application)
+
+    def may_check_claim(self, application):
+        return self.role_may(DIRECTOR) and self.claim_to_check(application) is not None
+
+    def claim_rejection_reasons(self):
+        return [(code, PROOF_REJECTION_REASON[code]) for code in proofs.REASONS[proofs.CLAIMED_CHILD]]
+
+    def claim_check_until(self, application):
+        return format_datetime(claims.claim_check_deadline(application.campaign), "short")
 
     def proof_check(self, application):
         """(awaiting the check, its deadline) of an admission on an uploaded proof."""
@@ -148,8 +167,34 @@ class ApplicationView(ScopedModelView):
                 flash(message, "success")
         return self.back_to(".details_view", id=document.application_id)
 
+    @expose("/verify-claim/", methods=("POST",))
+    def verify_claim(self):
+        """A child the parent added: the director confirms the original birth certificate,
+        or rejects it with a reason and a note for the parent (the application ends)."""
+        application = self.get_one(request.form.get("id"))  # 404 outside the scope
+        if self.role_may(DIRECTOR):
+            try:
+                if request.form.get("verdict") == "accept":
+                    proofs.confirm_claim(application, user_id=self.staff_id, now=now())
+                    messages = [_("The birth certificate is accepted: the admission stands.")]
+                else:
+                    outcomes = proofs.reject_claim(application, reason=request.form.get("reason"),
+                                                   note=request.form.get("note"), user_id=self.staff_id, now=now())
+                    messages = [self._outcome(*pair) for pair in outcomes]
+            except (AdmissionError, ProofRefused) as error:
+                db.session.rollback()
+                flash(error.message, "error")
+            else:
+                db.session.commit()
+                for message in messages:
+                    flash(message, "success")
+        return self.back_to(".details_view", id=application.id)
+
     @staticmethod
     def _outcome(application, outcome):
+        if outcome == proofs.SUPERSEDED:
+            return _("The population registry now shows this child as the applicant's: the check is no longer "
+                     "needed and the application stays.")
         if outcome == proofs.KEPT_NORMAL_SEAT:
             return _("Application %(number)s keeps a normal seat within the quota; the parent is told.",
                      number=application.number)

@@ -115,6 +115,14 @@ DOCUMENT_KIND = {
     "other": _l("Other document"),
 }
 
+# A child the parent added (portal.admission.claims): the state of the claim.
+CLAIM_STATE = {
+    "unverified": _l("Not checked yet"),
+    "confirmed": _l("The original certificate matches"),
+    "rejected": _l("Rejected"),
+    "superseded": _l("Now shown by the registry"),
+}
+
 VERIFICATION = {
     "pending": _l("Not checked yet"),
     "accepted": _l("Accepted"),

@@ -1,5 +1,6 @@
 """The proofs to check (R7, R9): every admission that rests on an uploaded
-proof the director has not checked yet, oldest upload first, with the deadline
+proof the director has not checked yet, and every admission of a child the
+parent added whose original birth certificate is not checked yet, oldest first, with the deadline
 of the check (§18, policy `proof_check_until`). The director of the school
 checks each on the application's page; the district and the ministry read the
 queue of their scope. The rows come from `portal.admission.proofs.pending_checks`
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from admin.labels import DOCUMENT_KIND, name_of
 from admin.scoping import ScopedPageView, scope_rule
 from admin.security import now
-from portal.admission import proofs
+from portal.admission import claims, proofs
 from portal.admission.calendar import proof_check_deadline
 from portal.admission.registration import current_campaign
 from portal.models import Application
@@ -36,6 +37,7 @@ class ProofQueueView(ScopedPageView):
             total=proofs.count_pending_checks(campaign, within=within),
             deadline=format_datetime(deadline, "short"), passed=now() > deadline, kinds=DOCUMENT_KIND,
             school_name=name_of, may_check=self.role_may(("director",)),
+            claim_deadline=format_datetime(claims.claim_check_deadline(campaign), "short"),
         )
 
 

@@ -186,6 +186,7 @@ def _retention_labels():
         "document_files": gettext("document files deleted"),
         "applicants": gettext("applicants anonymised"),
         "applicant_contacts": gettext("applicants' e-mail addresses and phone numbers deleted"),
+        "claimed_children": gettext("children added by applicants deleted"),
         "sign_in_codes": gettext("sign-in codes deleted"),
         "api_tokens": gettext("API tokens deleted"),
         "outbox_messages": gettext("sent messages erased"),

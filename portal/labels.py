@@ -21,5 +21,6 @@ PROOF_REJECTION_REASON = {
     "not_a_teacher_of_the_school": _l("The document does not show that the parent works as a teacher at this school"),
     "not_an_accepted_act": _l(
         "The document is neither a court act nor an act of the social development body (§21)"),
+    "not_shown": _l("The original birth certificate was not shown to the school"),
     "other": _l("Another reason (see the director's note)"),
 }

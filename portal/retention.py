@@ -46,6 +46,7 @@ from portal.models import (
     AuditEntry,
     AuditSeal,
     Campaign,
+    ClaimedChild,
     CommissionDecision,
     Document,
     OutboxMessage,
@@ -95,7 +96,8 @@ class Report:
 
 COUNTED = (
     "applications", "application_event_notes", "commission_decisions", "appeals", "documents",
-    "document_files", "applicants", "applicant_contacts", "sign_in_codes", "api_tokens", "outbox_messages",
+    "document_files", "applicants", "applicant_contacts", "claimed_children", "sign_in_codes", "api_tokens",
+    "outbox_messages",
     "audit_payloads_erased", "audit_payloads_not_erasable",
 )
 
@@ -258,6 +260,11 @@ def _erase_applicants(done, newest_end, now, report, erased, *, dry_run):
             addresses={row.address for row in bound},
             report=report,
         )
+        # Children they added (claims): the child's PIN, names and certificate go with them.
+        claimed = _ids(select(ClaimedChild.__table__.c.id).where(ClaimedChild.__table__.c.applicant_id.in_(chunk)))
+        report.add("claimed_children", db.session.execute(
+            delete(ClaimedChild.__table__).where(ClaimedChild.__table__.c.id.in_(claimed))).rowcount)
+        erased.setdefault("claimed_children", []).extend(claimed)
         # The applications stay (statistics); which contact made them goes with the contacts.
         db.session.execute(update(applications).where(applications.c.applicant_id.in_(chunk)).values(contact_id=None))
         report.add("applicant_contacts", db.session.execute(

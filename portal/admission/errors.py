@@ -51,6 +51,24 @@ MESSAGES = {
         "An appeal about this application is already waiting for the district education department's "
         "answer. You can send another one once it is answered."
     ),
+    # A child the registry does not show, added by the parent (2026 text, obligations of the applicant).
+    "child_already_shown": _l(
+        "The population registry already shows this child as yours: choose the child in the list of your "
+        "children, there is no need to add them."
+    ),
+    "child_linked_to_another_parent": _l(
+        "The population registry links this child to another parent, so you cannot add the child here. "
+        "Please contact the civil registry office or the ministry's call centre."
+    ),
+    "child_claimed_by_another": _l(
+        "Another applicant has already added a child with this personal number. Please contact the ministry's "
+        "call centre."
+    ),
+    "child_already_added": _l("You have already added this child."),
+    "claim_data_mismatch": _l(
+        "The date of birth does not match what the population registry holds for this personal number. "
+        "Please check the birth certificate."
+    ),
     "unauthorized": _l("Please sign in again."),
     "rate_limited": _l("Too many attempts. Please wait a little and try again."),
     "registry_unavailable": _l(

@@ -28,21 +28,24 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.admission import seats
+from portal.admission import claims, seats
 from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.errors import MESSAGES as ADMISSION_MESSAGES
 from portal.admission.errors import AdmissionError, Refusal
 from portal.admission.registration import active_application, catchment_school_ids, family_of
 from portal.admission.status import change_status
 from portal.extensions import db
-from portal.models import Application, ApplicationEvent, Document
+from portal.models import Application, ApplicationEvent, ClaimedChild, Document
 from portal.notifications import notify_applicant
 
 PROOF_KINDS = ("teacher_proof", "representative_act")
+# What the director checks of a child the parent added (`claims`): the original birth certificate.
+CLAIMED_CHILD = "claimed_child"
 # The reasons a director may give, per kind of proof (their words: portal/labels.py).
 REASONS = {
     "teacher_proof": ("unreadable", "other_person", "not_valid", "not_a_teacher_of_the_school", "other"),
     "representative_act": ("unreadable", "other_person", "not_valid", "not_an_accepted_act", "other"),
+    CLAIMED_CHILD: ("not_shown", "other_person", "not_valid", "other"),
 }
 MAX_NOTE_CHARS = 1000
 
@@ -53,6 +56,9 @@ MESSAGES = {
     "reason_required": _l("Choose the reason for the rejection."),
     "note_required": _l("Explain the rejection to the parent in a few words (at most %(limit)s characters)."),
     "not_rejected": _l("This application has no rejected proof to restore."),
+    "claim_not_pending": _l("This application does not await the check of a birth certificate."),
+    "claim_shown_by_registry": _l(
+        "The population registry now shows this child as the applicant's: there is nothing left to check."),
     "already_registered": ADMISSION_MESSAGES["already_registered"],
     "registry_unavailable": ADMISSION_MESSAGES["registry_unavailable"],
     "not_allowed": ADMISSION_MESSAGES["not_allowed"],
@@ -72,6 +78,11 @@ def awaiting_check(application):
     return application.is_active and document is not None and document.verification == "pending"
 
 
+def awaiting_claim_check(application):
+    """The child was added by the parent and the original certificate is not checked yet."""
+    return claims.unverified_claim_of(application) is not None
+
+
 def resting_on(document, *, lock=False):
     """The applications admitted on this proof (twins registered together share one act)."""
     query = select(Application).where(Application.proof_document_id == document.id).order_by(Application.id)
@@ -85,18 +96,36 @@ def _pending(campaign, within):
             Application.is_active.is_(True), Document.verification == "pending", within)
 
 
+def _pending_claims(campaign, within):
+    return (ClaimedChild.applicant_id == Application.applicant_id, ClaimedChild.child_pin == Application.child_pin,
+            ClaimedChild.state == "unverified", Application.campaign_id == campaign.id,
+            Application.is_active.is_(True), within)
+
+
 def pending_checks(campaign, *, within, limit=None):
     """The queue of the directors: (Application, Document) of every active admission
-    awaiting its check, `within` the caller's scope (an SQL condition on
-    Application), oldest upload first."""
-    return db.session.execute(
+    awaiting its check, and (Application, ClaimedChild) of every active admission of
+    a child the parent added whose certificate awaits it, `within` the caller's scope
+    (an SQL condition on Application), oldest first (upload or claim)."""
+    documents = db.session.execute(
         select(Application, Document).where(*_pending(campaign, within))
         .order_by(Document.uploaded_at, Document.id, Application.id).limit(limit)
     ).all()
+    claimed = db.session.execute(
+        select(Application, ClaimedChild).where(*_pending_claims(campaign, within))
+        .order_by(ClaimedChild.created_at, ClaimedChild.id, Application.id).limit(limit)
+    ).all()
+    rows = sorted(documents + claimed, key=lambda row: (_since(row[1]), row[0].id))
+    return rows[:limit] if limit is not None else rows
+
+
+def _since(item):
+    return item.created_at if isinstance(item, ClaimedChild) else item.uploaded_at
 
 
 def count_pending_checks(campaign, *, within):
-    return db.session.scalar(select(func.count(Application.id)).where(*_pending(campaign, within)))
+    return (db.session.scalar(select(func.count(Application.id)).where(*_pending(campaign, within)))
+            + db.session.scalar(select(func.count(Application.id)).where(*_pending_claims(campaign, within))))
 
 
 def _check_open(document):
@@ -180,17 +209,114 @@ def _end_what_the_proof_gave(application, document, now):
     return ENDED
 
 
-def _tell(application, template, document):
+def _tell(application, template, document=None, *, kind=None, reason=None, note=None):
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if document is not None:
+        kind, reason, note = document.kind, document.rejection_reason, document.rejection_note
     notify_applicant(application.applicant, template, application, extra={
-        "kind": document.kind, "reason": document.rejection_reason, "note": document.rejection_note,
+        "kind": kind, "reason": reason, "note": note,
         "appeal_url": f"{base}/applications/{application.number}/appeal",
     })
 
 
+# --- a child the parent added (`claims`): the director's check of the original certificate ---------
+SUPERSEDED = "superseded"
+
+
+def _open_claim(application):
+    claim = claims.unverified_claim_of(application)
+    if claim is None:
+        raise ProofRefused("claim_not_pending")
+    # Locked and read afresh: two checks of one claim at once decide it once.
+    db.session.refresh(claim, with_for_update=True)
+    if claim.state != "unverified":
+        raise ProofRefused("claim_not_pending")
+    claim.application = application  # the audit entry goes to this school's trail
+    return claim
+
+
+def confirm_claim(application, *, user_id, now):
+    """The director saw the original birth certificate: the claimed link stands."""
+    claim = _open_claim(application)
+    claim.state, claim.decided_at, claim.decided_by_id = "confirmed", now, user_id
+    db.session.flush()
+    claims.tell(claim, "child_claim_confirmed")
+    return claim
+
+
+def reject_claim(application, *, reason, note, user_id, now):
+    """The director does not accept the certificate of a child the parent added
+    (until the end of the documents window, `claims.claim_check_deadline`), with
+    a reason of REASONS and a note for the parent. Nothing but the claim made the
+    applicant the one who may register the child, so the application ends, like
+    one on a rejected act (R9): `proof_rejected`, its seat released, the parent
+    told why and how to appeal. Where the registry shows the link by now, the
+    claim is superseded instead and nothing ends. Returns [(Application, outcome)]."""
+    claim = _open_claim(application)
+    deadline = claims.claim_check_deadline(application.campaign)
+    if now > deadline:
+        raise ProofRefused("check_closed", date=deadline.strftime("%d.%m.%Y"))
+    if reason not in REASONS[CLAIMED_CHILD]:
+        raise ProofRefused("reason_required")
+    note = (note or "").strip()
+    if not note or len(note) > MAX_NOTE_CHARS:
+        raise ProofRefused("note_required", limit=MAX_NOTE_CHARS)
+    try:
+        if claims.supersede_if_linked(claim, now=now):
+            return [(application, SUPERSEDED)]
+    except AdmissionError as error:
+        raise ProofRefused(error.code if error.code in MESSAGES else "not_allowed") from None
+    claim.state, claim.decided_at, claim.decided_by_id = "rejected", now, user_id
+    claim.rejection_reason, claim.rejection_note = reason, note
+    db.session.refresh(application, with_for_update=True)
+    outcomes = []
+    if application.is_active:
+        change_status(application, "proof_rejected", by="school", note=f"birth certificate rejected: {reason}")
+        _tell(application, "proof_rejected", kind=CLAIMED_CHILD, reason=reason, note=note)
+        outcomes.append((application, ENDED))
+    db.session.flush()
+    return outcomes
+
+
+def _rejected_claim(application):
+    """The rejected claim an ended application lost its link with, or None."""
+    if application is None or application.status != "proof_rejected":
+        return None
+    document = application.proof_document
+    if document is not None and document.verification == "rejected":
+        return None  # ended by its proof, not by the claim
+    return claims.rejected_claim_of(application)
+
+
+def _restore_claimed(application, claim, *, user_id, now, note):
+    """R16 for a child the parent added: the district upheld the appeal, so the
+    certificate counts as confirmed and the application gets a seat back (a normal
+    one if free, else over the quota: the child does not lose the school through
+    the rejection the district overturned)."""
+    if active_application(application.campaign, application.child_pin) is not None:
+        raise ProofRefused("already_registered")
+    if claims.live_claim_of_child(application.child_pin) is not None:
+        raise ProofRefused("not_allowed")  # another applicant's claim on the PIN stands meanwhile
+    over_quota = application.over_quota
+    taken = None if over_quota else seats.take_seat(application.campaign_id, application.school_id,
+                                                     application.language)
+    if taken is None:
+        taken, over_quota = seats.admit_over_quota(application.campaign_id, application.school_id,
+                                                   application.language), True
+    if taken is None:
+        raise ProofRefused("not_allowed")
+    application.over_quota = over_quota
+    claim.state, claim.decided_at, claim.decided_by_id = "confirmed", now, user_id
+    change_status(application, _status_before_rejection(application), by="district", note=note,
+                  seat_taken_again=True)
+
+
 def may_restore(application):
-    """An appeal about this application can restore it: its proof was rejected
-    and it lost what the proof gave (ended, or kept only a normal seat)."""
+    """An appeal about this application can restore it: its proof (or the claim of
+    a child the parent added) was rejected and it lost what that gave (ended, or
+    kept only a normal seat)."""
+    if _rejected_claim(application) is not None:
+        return True
     document = application.proof_document if application is not None else None
     if document is None or document.verification != "rejected":
         return False
@@ -220,6 +346,13 @@ def restore_after_appeal(application, *, user_id, now, appeal_id=None):
         raise ProofRefused("not_rejected")
     document = application.proof_document
     note = f"appeal {appeal_id} upheld" if appeal_id else "appeal upheld"
+    claim = _rejected_claim(application)
+    if claim is not None:
+        _restore_claimed(application, claim, user_id=user_id, now=now, note=note)
+        application.known_position = None
+        db.session.flush()
+        notify_applicant(application.applicant, "proof_restored", application, extra={"kind": CLAIMED_CHILD})
+        return application
     teacher = document.kind == "teacher_proof"
     if application.status == "proof_rejected":
         if active_application(application.campaign, application.child_pin) is not None:

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.admission import reference, seats
+from portal.admission import claims, reference, seats
 from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.constraints import RegistrationFault, breaks_one_active_application, constraint_of
 from portal.admission.errors import AdmissionError
@@ -66,6 +66,7 @@ class Family:
     link: object  # the applicant's Link to the child
     parents: list  # [(Link, Person)] of everyone linked to the child
     applicant_children: list = ()  # [(Link, Person)]: the applicant's children, this one included
+    claim: object = None  # the applicant's ClaimedChild where the link is a claim, not the registry's
 
     @property
     def as_representative(self):
@@ -73,14 +74,42 @@ class Family:
 
 
 def family_of(applicant_pin, child_pin):
-    """The child and the applicant's link to it (R9: parent or legal representative)."""
+    """The child and the applicant's link to it (R9: parent or legal representative).
+
+    The registry's link first; without one, the child the applicant added in the
+    cabinet (a live claim, `claims`) counts as a parent link: the claimed child as
+    the claim describes it (or as the registry does, where it knows the PIN), with
+    the applicant as its only parent (R2: the applicant's registered address)."""
     child, parents, applicant_children = _registry_call(get_registry().family, child_pin, applicant_pin)
+    link = next((link for link, _ in parents if link.parent_pin == applicant_pin), None)
+    if link is None and not parents:
+        claimed = _claimed_family(applicant_pin, child_pin, child)
+        if claimed is not None:
+            return claimed
     if child is None:
         raise AdmissionError("not_in_registry")
-    link = next((link for link, _ in parents if link.parent_pin == applicant_pin), None)
     if link is None:
         raise AdmissionError("not_parent_of_child")
     return Family(child=child, link=link, parents=parents, applicant_children=applicant_children)
+
+
+def _claimed_family(applicant_pin, child_pin, registry_child):
+    """The Family of a child the applicant claimed, or None without a live claim.
+    A child the registry links to anyone never gets here (the registry decides)."""
+    claim = claims.live_claim_of_applicant_pin(applicant_pin, child_pin)
+    if claim is None:
+        return None
+    applicant_person = claims.ask_registry("person", applicant_pin)
+    if applicant_person is None:
+        raise AdmissionError("not_in_registry")
+    link = claims.link_of(claim, applicant_person)
+    child = registry_child or claims.person_of(claim)
+    # The applicant's other children, for twins (R6): the registry's and the claimed.
+    others = list(claims.ask_registry("children_of", applicant_pin))
+    others += [(claims.link_of(other, applicant_person), claims.person_of(other))
+               for other in claims.live_claims(claim.applicant_id)]
+    return Family(child=child, link=link, parents=[(link, applicant_person)], applicant_children=others,
+                  claim=claim)
 
 
 def check_eligibility(campaign, family):
@@ -297,7 +326,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
         twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
         contact_id=contact_id,
-        proof=proof,
+        proof=proof, claim=family.claim,
     )
     application.known_cancellations_used = facts.cancelled
     if document is not None:
@@ -335,7 +364,7 @@ def _pool_exists(campaign, school, language):
 
 def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
                      twin_group=None, status=REGISTERED, by="applicant", notify="application_registered",
-                     contact_id=None, proof=None):
+                     contact_id=None, proof=None, claim=None):
     pool_id, queue_no, holders = taken
     child = family.child
     application = Application(
@@ -386,8 +415,13 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
         log.error("a registration broke the database constraint %s; answered as a server error", constraint)
         raise RegistrationFault(constraint) from None
     application.known_position = holders
+    application.known_claim = claim if claim is not None else False
     if notify:
-        extra = {"proof_check_until": proof_check_deadline(campaign).strftime("%d.%m.%Y")} if proof else None
+        extra = {"proof_check_until": proof_check_deadline(campaign).strftime("%d.%m.%Y")} if proof else {}
+        if claim is not None and claim.state == "unverified":
+            # The admission of a child the applicant added awaits the check of the original certificate.
+            extra.update(claimed_child=True,
+                         claim_check_until=claims.claim_check_deadline(campaign).strftime("%d.%m.%Y"))
         notify_applicant(applicant, notify, application, extra=extra)
     return application
 

@@ -13,6 +13,8 @@ bp.add_url_rule("/auth/sign-out", "auth_sign_out", views.auth_sign_out, methods=
 bp.add_url_rule("/auth/sign-out-everywhere", "auth_sign_out_everywhere", views.auth_sign_out_everywhere,
                 methods=["POST"])
 bp.add_url_rule("/me", "me", views.me, methods=["GET"])
+bp.add_url_rule("/children", "children", views.list_children, methods=["GET"])
+bp.add_url_rule("/children", "add_child", views.add_child, methods=["POST"])
 bp.add_url_rule("/schools", "schools", views.schools, methods=["GET"])
 bp.add_url_rule("/applications", "applications", views.list_applications, methods=["GET"])
 bp.add_url_rule("/applications", "create_application", views.create_application, methods=["POST"])

@@ -9,6 +9,8 @@ ERROR_CODES = [
     "not_configured",
     "confirmation_required",
     "proof_rejected",
+    "child_already_shown", "child_linked_to_another_parent", "child_claimed_by_another",
+    "child_already_added", "claim_data_mismatch",
 ]
 LANGUAGES = ["ky", "ru", "uz", "tj", "en"]
 PIN = {"type": "string", "pattern": "^[0-9]{14}$"}
@@ -128,7 +130,61 @@ SCHEMAS = {
             "created_at": {"type": "string", "format": "date-time"},
             "history": {"type": "array", "items": _ref("HistoryEntry")},
             "proof_check": {"oneOf": [{"type": "null"}, _ref("ProofCheck")]},
+            "claim_check": {"oneOf": [{"type": "null"}, _ref("ClaimCheck")]},
         },
+    },
+    "ClaimCheck": {
+        "type": "object",
+        "description": "A child the applicant added (the registry does not show the link): the school "
+                       "director's check of the original birth certificate, brought with the documents",
+        "required": ["status", "until", "reason", "note"],
+        "properties": {
+            "status": {"type": "string", "enum": ["unverified", "confirmed", "rejected"]},
+            "until": {"type": "string", "format": "date"},
+            "reason": {"type": ["string", "null"], "enum": [None, "not_shown", "other_person", "not_valid", "other"]},
+            "note": {"type": ["string", "null"]},
+        },
+    },
+    "NewChild": {
+        "type": "object",
+        "description": "A child the registry does not show as the applicant's, with the birth certificate",
+        "required": ["child_pin", "last_name", "first_name", "sex", "birth_date", "certificate_series",
+                     "certificate_number"],
+        "properties": {
+            "child_pin": PIN,
+            "last_name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "first_name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "patronymic": {"type": "string", "maxLength": 100},
+            "sex": {"type": "string", "enum": ["M", "F"]},
+            "birth_date": {"type": "string", "format": "date"},
+            "certificate_series": {"type": "string", "minLength": 1, "maxLength": 16, "examples": ["I-АН"]},
+            "certificate_number": {"type": "string", "pattern": "^[0-9]{4,12}$"},
+        },
+    },
+    "ClaimedChild": {
+        "type": "object",
+        "required": ["id", "child_pin", "last_name", "first_name", "patronymic", "sex", "birth_date",
+                     "certificate_series", "certificate_number", "state", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "child_pin": PIN,
+            "last_name": {"type": "string"},
+            "first_name": {"type": "string"},
+            "patronymic": {"type": "string"},
+            "sex": {"type": "string", "enum": ["M", "F"]},
+            "birth_date": {"type": "string", "format": "date"},
+            "certificate_series": {"type": "string"},
+            "certificate_number": {"type": "string"},
+            "state": {"type": "string", "enum": ["unverified", "confirmed", "rejected", "superseded"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "rejection_reason": {"type": ["string", "null"]},
+            "rejection_note": {"type": ["string", "null"]},
+        },
+    },
+    "ClaimedChildList": {
+        "type": "object",
+        "required": ["children"],
+        "properties": {"children": {"type": "array", "items": _ref("ClaimedChild")}},
     },
     "ProofCheck": {
         "type": "object",
@@ -188,7 +244,9 @@ SCHEMAS = {
                 "pin": PIN, "name": {"type": "string"},
                 "birth_date": {"type": "string", "format": "date"},
                 "sex": {"type": "string", "enum": ["M", "F"]},
-                "relation": {"type": "string", "enum": ["mother", "father", "guardian"]}}}},
+                "relation": {"type": "string", "enum": ["mother", "father", "guardian"]},
+                "added": {"type": "boolean", "description": "added by the applicant, not shown by the registry"},
+                "claim_state": {"type": ["string", "null"], "enum": [None, "unverified", "confirmed"]}}}},
         },
     },
 }
@@ -283,6 +341,30 @@ def document():
                 "security": BEARER,
                 "responses": {**_ok(200, _ref("Me")), **_errors(401, 503)},
             }},
+            "/children": {
+                "get": {
+                    "summary": "The children the applicant added, with the state of each claim",
+                    "security": BEARER,
+                    "responses": {**_ok(200, _ref("ClaimedChildList")), **_errors(401)},
+                },
+                "post": {
+                    "summary": "Add a child the registry does not show as the applicant's",
+                    "description": "2026 text, obligations of the applicant: a parent whose preschool child "
+                                   "is not shown adds the child in the cabinet. The link is unverified: the "
+                                   "child can be registered under the normal rules and the school director "
+                                   "checks the original birth certificate with the documents (`claim_check` "
+                                   "of the application); a rejection ends the application (`proof_rejected`). "
+                                   "Refused: a child the registry already shows as the applicant's "
+                                   "(`child_already_shown`) or links to another parent "
+                                   "(`child_linked_to_another_parent`), a PIN another applicant added "
+                                   "(`child_claimed_by_another`), a date of birth the registry holds "
+                                   "otherwise (`claim_data_mismatch`).",
+                    "security": BEARER,
+                    "requestBody": {"required": True, "content": _json(_ref("NewChild"))},
+                    "responses": {**_ok(201, _ref("ClaimedChild"), "Added, unverified"),
+                                  **_errors(401, 409, 422, 503)},
+                },
+            },
             "/schools": {"get": {
                 "summary": "Schools open to this child now, with free seats per language",
                 "security": BEARER,

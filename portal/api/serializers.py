@@ -1,4 +1,5 @@
 """The JSON shapes of data-formats.md."""
+from portal.admission import claims as claimed
 from portal.admission.calendar import proof_check_deadline
 from portal.admission.registration import cancellations_left, position
 
@@ -23,7 +24,10 @@ def person_name(person):
     return " ".join(part for part in (person.last_name, person.first_name, person.patronymic) if part)
 
 
-def me(applicant, person, children):
+def me(applicant, person, children, claims=()):
+    """`children`: the registry's and the ones the applicant added (`claims`), which
+    carry `"added": true` and the state of the claim."""
+    states = {claim.child_pin: claim.state for claim in claims}
     return {
         "applicant": {"pin": applicant.pin, "name": person_name(person) if person else None},
         "children": [
@@ -33,9 +37,44 @@ def me(applicant, person, children):
                 "birth_date": child.birth_date.isoformat(),
                 "sex": child.sex,
                 "relation": link.relation,
+                "added": child.pin in states,
+                "claim_state": states.get(child.pin),
             }
             for link, child in children
         ],
+    }
+
+
+def claim(record):
+    """A child the applicant added (a claim of a link the registry does not show)."""
+    return {
+        "id": record.id,
+        "child_pin": record.child_pin,
+        "last_name": record.child_last_name,
+        "first_name": record.child_first_name,
+        "patronymic": record.child_patronymic,
+        "sex": record.child_sex,
+        "birth_date": record.child_birth_date.isoformat(),
+        "certificate_series": record.certificate_series,
+        "certificate_number": record.certificate_number,
+        "state": record.state,  # unverified, confirmed, rejected, superseded
+        "created_at": record.created_at.isoformat(),
+        "rejection_reason": record.rejection_reason,
+        "rejection_note": record.rejection_note,
+    }
+
+
+def claim_check(app):
+    """A child the applicant added: the director's check of the original birth
+    certificate (null: the registry shows the link, nothing to check)."""
+    record = claimed.claim_of_application(app)
+    if record is None:
+        return None
+    return {
+        "status": record.state,
+        "until": claimed.claim_check_deadline(app.campaign).date().isoformat(),
+        "reason": record.rejection_reason,
+        "note": record.rejection_note,
     }
 
 
@@ -58,6 +97,7 @@ def application(app):
             for event in app.history
         ],
         "proof_check": proof_check(app),
+        "claim_check": claim_check(app),
     }
 
 

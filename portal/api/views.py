@@ -5,6 +5,7 @@ data-formats.md; the message is in the request's language.
 """
 import functools
 import logging
+from datetime import date
 
 from flask import current_app, g, jsonify, request
 from flask_babel import get_locale
@@ -13,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock
-from portal.admission import documents, registration, schools as school_choice, sign_in, sign_out
+from portal.admission import claims, documents, registration, schools as school_choice, sign_in, sign_out
 from portal.admission.errors import AdmissionError, Refusal
 from portal.api import serializers
 from portal.api.openapi import document as openapi_document
@@ -54,6 +55,12 @@ STATUS = {
     "not_configured": 404,  # POST /auth/tunduk where no state identity is configured
     "confirmation_required": 428,  # a code went to the contact the application was made from
     "proof_rejected": 409,  # R7: the school rejected this child's teacher proof; the way is an appeal
+    # A child the parent adds (POST /children):
+    "child_already_shown": 409,
+    "child_linked_to_another_parent": 409,
+    "child_claimed_by_another": 409,
+    "child_already_added": 409,
+    "claim_data_mismatch": 422,
     "service_unavailable": 503,  # the database was lost mid-request: nothing saved
     "server_error": 500,
 }
@@ -217,10 +224,35 @@ def me():
     registry = get_registry()
     try:
         person = registry.person(g.applicant.pin)
-        children = registry.children_of(g.applicant.pin)
     except RegistryUnavailable:
         raise AdmissionError("registry_unavailable") from None
-    return jsonify(serializers.me(g.applicant, person, children))
+    children = claims.children_of(g.applicant)  # the registry's and the ones the parent added
+    return jsonify(serializers.me(g.applicant, person, children, claims.live_claims(g.applicant.id)))
+
+
+@requires_applicant
+def list_children():
+    """The children the applicant added (every claim, with its state)."""
+    return jsonify({"children": [serializers.claim(c) for c in claims.claims_of(g.applicant.id)]})
+
+
+@requires_applicant
+def add_child():
+    """A child the registry does not show: the parent adds it (2026 text, obligations of the applicant)."""
+    body = _json_body()
+    try:
+        birth_date = date.fromisoformat(_text(body, "birth_date"))
+    except ValueError:
+        raise AdmissionError("validation_error") from None
+    claim = claims.add_child(
+        g.applicant, pin=_text(body, "child_pin"), last_name=_text(body, "last_name"),
+        first_name=_text(body, "first_name"), patronymic=_text(body, "patronymic", required=False) or "",
+        sex=_text(body, "sex"), birth_date=birth_date, certificate_series=_text(body, "certificate_series"),
+        certificate_number=_text(body, "certificate_number"), now=clock.now(),
+    )
+    answer = serializers.claim(claim)
+    db.session.commit()
+    return jsonify(answer), 201
 
 
 @requires_applicant

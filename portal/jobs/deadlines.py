@@ -6,6 +6,8 @@ run` call. It carries out, for every campaign:
 - R11: seats still without documents after the window are released (the
   parents are told), and the reminders before it;
 - R16: appeals past their due time are escalated, and district staff told;
+- children the parents added (claims) that the registry now links to them are
+  superseded by the registry's link (the parents are told);
 - R5: directors whose quota is a draft are reminded as the deadline nears.
 
 Idempotent and safe to run twice or at once: every change is guarded by the
@@ -23,7 +25,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import audit
-from portal.admission import appeals, documents_window, quota_changes
+from portal.admission import appeals, claims, documents_window, quota_changes
+from portal.admission.errors import AdmissionError
 from portal.admission.calendar import local_zone
 from portal.extensions import db
 from portal.jobs import notices
@@ -36,13 +39,14 @@ class DeadlineReport:
     seats_released: int = 0
     reminders: int = 0
     appeals_escalated: int = 0
+    claims_superseded: int = 0
     staff_notices: int = 0
     notices_waiting: bool = False  # outside NOTICE_HOURS: reminders and notices come later
 
     @property
     def changed(self):
         return any((self.quotas_confirmed, self.seats_released, self.reminders,
-                    self.appeals_escalated, self.staff_notices))
+                    self.appeals_escalated, self.claims_superseded, self.staff_notices))
 
     def as_dict(self):
         return asdict(self)
@@ -53,6 +57,7 @@ class DeadlineReport:
             _("R11 seats released (documents not submitted): %(count)s", count=self.seats_released),
             _("R11 document reminders queued: %(count)s", count=self.reminders),
             _("R16 appeals escalated: %(count)s", count=self.appeals_escalated),
+            _("Added children now shown by the registry: %(count)s", count=self.claims_superseded),
             _("Staff notices queued: %(count)s", count=self.staff_notices),
         ]
         if self.notices_waiting:
@@ -79,6 +84,12 @@ def run_deadlines(now):
     report.appeals_escalated = len(appeals.escalate_overdue_appeals(now=now))
     db.session.commit()
     if _daytime(now):
+        # The parents are told at once, so this waits for the daytime too (nothing is due).
+        try:
+            report.claims_superseded = claims.supersede_where_linked(now=now)
+            db.session.commit()
+        except AdmissionError:  # the registry is not answering: the next run asks again
+            db.session.rollback()
         for campaign_id in campaign_ids:
             campaign = db.session.get(Campaign, campaign_id)
             report.reminders += documents_window.send_reminders(campaign, now=now)

@@ -16,6 +16,7 @@ from portal.models.applications import (  # noqa: F401
 from portal.models.audit import AuditAnchor, AuditEntry, AuditSeal, OutboxMessage  # noqa: F401
 from portal.models.auth import ApiToken, SignInCode  # noqa: F401
 from portal.models.campaign import DEFAULT_POLICY, Campaign  # noqa: F401
+from portal.models.claims import CLAIM_STATES, LIVE_CLAIM_STATES, ClaimedChild  # noqa: F401
 from portal.models.classes import ClassAssignment, ClassList  # noqa: F401
 from portal.models.geography import (  # noqa: F401
     Address,

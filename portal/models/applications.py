@@ -153,6 +153,9 @@ class Application(db.Model):
     # answer to the parent costs no further queries. None: ask the database.
     known_position = None
     known_cancellations_used = None
+    # The claim of a child the parent added that the registration rested on; False:
+    # it rested on the registry's link (portal.admission.claims.claim_of_application).
+    known_claim = None
 
     def __str__(self):
         return self.number

@@ -9,7 +9,7 @@ from forms.choices import grouped_options, options
 from forms.applications import AppealForm, CancelForm, MoveForm
 from forms.registration import SchoolForm
 from portal import clock
-from portal.admission import registration
+from portal.admission import claims, registration
 from portal.admission.appeals import file_appeal
 from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.errors import AdmissionError
@@ -45,6 +45,9 @@ def _facts(application):
         "can_move": application.status in registration.CANCELLABLE and _stage(application) == 2,
         # R7, R9: until when the director may still check the uploaded proof.
         "proof_check_until": proof_check_deadline(application.campaign),
+        # A child the parent added: the check of the original birth certificate.
+        "claim": claims.claim_of_application(application),
+        "claim_check_until": claims.claim_check_deadline(application.campaign),
     }
 
 

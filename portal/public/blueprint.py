@@ -7,6 +7,7 @@ from flask import Blueprint
 
 from portal.public import (
     application_views,
+    children_views,
     contact_views,
     register_views,
     sign_in_views,
@@ -32,6 +33,7 @@ bp.add_url_rule("/sign-out", "sign_out", sign_in_views.sign_out, methods=["POST"
 bp.add_url_rule("/contacts", "contacts", contact_views.contacts, methods=GET_POST)
 
 bp.add_url_rule("/children", "children", register_views.children)
+bp.add_url_rule("/children/add", "add_child", children_views.add_child, methods=GET_POST)
 bp.add_url_rule("/register/child/<ref>", "begin", register_views.begin)
 bp.add_url_rule("/register/together", "together", register_views.together, methods=GET_POST)
 bp.add_url_rule("/register/school", "school", register_views.school, methods=GET_POST)

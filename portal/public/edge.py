@@ -22,13 +22,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal import clock
-from portal.admission import sign_in
-from portal.admission.errors import AdmissionError
+from portal.admission import claims, sign_in
 from portal.audit import set_request_actor
 from portal.extensions import db
 from portal.unit_of_work import attempt  # noqa: F401  (the views' one way to commit)
 from portal.models import Applicant
-from portal.registry import RegistryUnavailable, get_registry
 
 # Refusals shown with their own HTTP status; every other refusal re-renders the
 # form with 422.
@@ -119,12 +117,9 @@ def child_ref(pin):
 
 
 def children():
-    """[(ref, Link, Person)] of the children the registry links to the parent."""
-    try:
-        linked = get_registry().children_of(g.applicant.pin)
-    except RegistryUnavailable:
-        raise AdmissionError("registry_unavailable") from None
-    return [(child_ref(person.pin), link, person) for link, person in linked]
+    """[(ref, Link, Person)] of the parent's children: those the registry links to
+    the parent and those the parent added that it does not show (`claims`)."""
+    return [(child_ref(person.pin), link, person) for link, person in claims.children_of(g.applicant)]
 
 
 def child(ref):

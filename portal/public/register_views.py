@@ -10,12 +10,12 @@ from sqlalchemy import select
 from forms.choices import options
 from forms.registration import AboutYouForm, ChildrenTogetherForm, SchoolForm, SubmitForm
 from portal import clock
-from portal.admission import documents, registration
+from portal.admission import claims, documents, registration
 from portal.admission import schools as school_choice
 from portal.admission.calendar import stage_at
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
-from portal.models import Address, Application, Document, School
+from portal.models import LIVE_CLAIM_STATES, Address, Application, Document, School
 from portal.public import edge
 from portal.public.edge import attempt, draft, form_errors, render_form, save_draft, signed_in
 from portal.public.views import all_districts, district_choices
@@ -61,8 +61,11 @@ def children():
     campaign = registration.current_campaign()
     stage = stage_at(campaign, clock.now()) if campaign else None
     refusals = {person.pin: registration.child_refusal(campaign, person) for _, _, person in kids} if campaign else {}
+    claimed = claims.claims_of(g.applicant.id)
+    added = {claim.child_pin: claim.state for claim in claimed if claim.state in LIVE_CLAIM_STATES}
+    rejected = [claim for claim in claimed if claim.state == "rejected"]
     return render_template("public/children.html", kids=kids, active=active, together=together, stage=stage,
-                           refusals=refusals)
+                           refusals=refusals, added=added, rejected_claims=rejected)
 
 
 @signed_in
