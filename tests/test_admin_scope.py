@@ -10,16 +10,24 @@ requests that would reach a foreign record through them; any other endpoint
 gets every foreign record's id under every id parameter name the portal uses
 (`id` and `<model>_id`), by GET and POST; such a page must not be open to
 anyone (ScopedPageView, or an `is_accessible` of its own).
+
+Which rows are "in the scope" comes from `tests/scope_oracle.py`, the rules
+written down again in Python from the rows themselves, never from the
+portal's `scope_rule` (issue #19, item 6): the list counts and the export rows
+of every view must equal the oracle's, and the foreign records probed are the
+oracle's, so a rule widened or narrowed in `admin/scope_rules.py` fails here.
 """
+import csv
+import io
 import re
 
 import pytest
-from sqlalchemy import func, inspect, not_, select
+from sqlalchemy import func, inspect, select
 from flask_admin.tools import iterencode
 
 from flask_admin import BaseView
 
-from admin.scoping import RULES, ScopedModelView, scope_of, scope_rule
+from admin.scoping import RULES, ScopedModelView, scope_of
 from portal.extensions import db
 from portal.models import AuditEntry, OutboxMessage, School
 from tests.test_admin_fixtures import (  # noqa: F401  (fixtures)
@@ -32,6 +40,7 @@ from tests.test_admin_fixtures import (  # noqa: F401  (fixtures)
     world,
 )
 from admin.labels import mask_pin
+from tests import scope_oracle
 
 # Endpoints that show or change no record of a place: signing in and out, one's own account.
 NOT_RECORD_SCOPED = {"admin.static", "admin_auth.login", "admin_auth.logout", "admin_auth.second_factor",
@@ -59,16 +68,20 @@ def snake(name):
 
 
 def foreign_records(scope, per_model=3):
-    """{model: [encoded primary keys]} of rows outside `scope`, marked rows first."""
+    """{model: [encoded primary keys]} of rows outside `scope` as the oracle says, marked rows first."""
     records = {}
     for model in RULES:
         key_columns = inspect(model).primary_key
-        rows = db.session.execute(
-            select(*key_columns).where(not_(scope_rule(model, scope))).order_by(*[c.desc() for c in key_columns])
-            .limit(per_model)).all()
-        if rows:
-            records[model] = [iterencode(row) if len(row) > 1 else str(row[0]) for row in rows]
+        _, outside = scope_oracle.rows(scope, model)
+        keys = sorted((tuple(getattr(row, column.key) for column in key_columns) for row in outside), reverse=True)
+        if keys:
+            records[model] = [iterencode(key) if len(key) > 1 else str(key[0]) for key in keys[:per_model]]
     return records
+
+
+def exported_rows(response):
+    """The data rows of a CSV export (a header line first)."""
+    return len(list(csv.reader(io.StringIO(response.get_data(as_text=True))))) - 1
 
 
 def changes():
@@ -80,6 +93,7 @@ def changes():
 class Probe:
     def __init__(self, client, role):
         self.client, self.role, self.markers, self.leaks = client, role, markers(role), []
+        self.checked_counts = self.checked_exports = 0  # list counts and exports compared with the oracle
 
     def __call__(self, method, url, echoed=None, **kwargs):
         """Request; a term the page echoes (the search box shows what was searched) is no leak."""
@@ -117,9 +131,11 @@ def probe_model_view(probe, view, scope, foreign, world):
     foreign_school_ids = [str(world[place].id) for place in FOREIGN_PLACES[probe.role]]
     response = probe("GET", f"{base}/", headers={"Accept-Language": "en"})
     shown = re.search(r"List \((\d+)\)", response.get_data(as_text=True))
-    in_scope = db.session.scalar(select(func.count()).select_from(view.model).where(scope_rule(view.model, scope)))
+    in_scope = len(scope_oracle.rows(scope, view.model)[0])
     if response.status_code == 200 and shown and int(shown.group(1)) != in_scope:
-        probe.leaks.append(f"GET {base}/: counts {shown.group(1)} rows, {in_scope} are in the scope")
+        probe.leaks.append(f"GET {base}/: counts {shown.group(1)} rows, the oracle says {in_scope} are in the scope")
+    if probe.role in view.roles:
+        probe.checked_counts += 1
     probe("GET", f"{base}/?page_size=500")
     for term in [PINS[place] for place in FOREIGN_PLACES[probe.role]] + probe.markers[:3]:
         probe("GET", f"{base}/", query_string={"search": term}, echoed=term)
@@ -127,7 +143,13 @@ def probe_model_view(probe, view, scope, foreign, world):
     for arg in (view._filter_args or {}):
         for value in foreign_school_ids + ["1"]:
             probe("GET", f"{base}/", query_string={f"flt0_{arg}": value})
-    probe("GET", f"{base}/export/csv/")
+    response = probe("GET", f"{base}/export/csv/")
+    if probe.role in view.export_roles:
+        if response.status_code != 200 or exported_rows(response) != in_scope:
+            probe.leaks.append(f"GET {base}/export/csv/: {response.status_code}, "
+                               f"{exported_rows(response) if response.status_code == 200 else '-'} rows, "
+                               f"the oracle says {in_scope}")
+        probe.checked_exports += 1
     for name in view._form_ajax_refs or {}:
         probe("GET", f"{base}/ajax/lookup/", query_string={"name": name, "query": ""})
     probe("GET", f"{base}/new/")
@@ -189,6 +211,7 @@ def test_no_admin_url_shows_or_changes_a_record_outside_the_scope(portal, world,
         probe_other_endpoint(probe, rule, view, foreign)
         probed.add(rule.endpoint)
     assert not probe.leaks, f"{role} reached outside its scope:\n" + "\n".join(probe.leaks[:40])
+    assert probe.checked_counts and probe.checked_exports, "no list or export was compared with the oracle"
     assert {rule.endpoint for rule in admin_rules(app)} - NOT_RECORD_SCOPED <= probed
 
 
