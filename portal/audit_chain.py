@@ -157,16 +157,11 @@ def _forget(session, *args):
     session.info.pop(_TO_PUBLISH, None)
 
 
-_installed = False
-
-
 def install():
     """Publish anchors after their commit (once per process)."""
-    global _installed
-    if not _installed:
+    if not event.contains(Session, "after_commit", _publish):
         event.listen(Session, "after_commit", _publish)
         event.listen(Session, "after_rollback", _forget)
-        _installed = True
 
 
 def read_anchors(lines):

@@ -232,16 +232,11 @@ def _after_rollback(session, previous_transaction):
     _remove(session.info.pop(_WRITTEN, ()))
 
 
-_installed = False
-
-
 def install():
     """Attach the listeners to every SQLAlchemy session (once per process)."""
-    global _installed
-    if not _installed:
+    if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
-        _installed = True
 
 
 def document_path(document):
