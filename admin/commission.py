@@ -15,7 +15,7 @@ from admin.scoping import OutOfScope, ScopedModelView
 from admin.security import now
 from portal.admission.commission import record_decision
 from portal.admission.errors import AdmissionError
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import CommissionDecision
 

@@ -13,7 +13,7 @@ from admin.labels import LANGUAGE, QUOTA_STATE
 from admin.scoping import current_scope, scope_rule
 from portal.admission import proofs
 from portal.admission.calendar import documents_window_open, proof_check_deadline, quota_deadline
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import Appeal, Application, CommissionDecision, School, SchoolQuota, SeatPool
 

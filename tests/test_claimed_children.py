@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal.admission import appeals, claims, proofs
 from portal.admission.proofs import ProofRefused
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.jobs.deadlines import run_deadlines
 from portal.models import (
