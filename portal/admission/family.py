@@ -130,6 +130,12 @@ def is_teacher_of(applicant_pin, school_code):
     return school is not None and is_teacher(applicant_pin, school)
 
 
+def teacher_needs_proof(applicant_pin, school_code):
+    """R7: a teacher not on the school's list of teachers proves the work there with a
+    certificate from the school, which the director checks (§18)."""
+    return not is_teacher_of(applicant_pin, school_code)
+
+
 def born_together(children):
     """R6: the groups of two or more children born on the same day (twins,
     triplets...), from (anything, ..., Person) tuples whose last item is the child."""

@@ -207,13 +207,18 @@ def _save_about(form, representative, proof_step):
     elif representative and not draft().get("document_id"):
         form.document.errors = [_("Upload the court act or the act of the social-development body.")]
         return None
+    elif proof_step and not draft().get("document_id"):
+        # Not on the school's list of teachers (else this page is skipped): the
+        # certificate is what the admission rests on (R7), asked here, not at the end.
+        form.document.errors = [_("Upload the certificate from the school that you work there.")]
+        return None
     if proof_step:
         return redirect(url_for("public.check"))
     is_teacher = bool(form.teacher) and form.teacher.data == "yes"
     save_draft(teacher=is_teacher)
     if not representative and not is_teacher:
         save_draft(document_id=None, document_name=None)  # a certificate from an earlier "yes"
-    if is_teacher and not representative:
+    if is_teacher and not representative and family.teacher_needs_proof(g.applicant.pin, draft().get("school")):
         return redirect(url_for("public.teacher_proof"))
     return redirect(url_for("public.check"))
 
