@@ -39,6 +39,6 @@ def post_fork(server, worker):
     from portal.extensions import db
 
     app = worker.app.callable if hasattr(worker.app, "callable") else None
-    if app is not None:
+    if app is not None and "sqlalchemy" in app.extensions:  # bench/anchor_app.py has none
         with app.app_context():
             db.engine.dispose(close=False)

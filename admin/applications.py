@@ -20,7 +20,7 @@ from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.admission import claims, documents, documents_window, proofs
 from portal.admission.calendar import proof_check_deadline
-from portal.admission.registration import position
+from portal.admission.applications import position
 from portal.admission.status import can_change
 from portal.extensions import db
 from portal.unit_of_work import attempt
@@ -173,21 +173,19 @@ class ApplicationView(ScopedModelView):
         or rejects it with a reason and a note for the parent (the application ends)."""
         application = self.get_one(request.form.get("id"))  # 404 outside the scope
         if self.role_may(DIRECTOR):
-            try:
+            def check():
                 if request.form.get("verdict") == "accept":
                     proofs.confirm_claim(application, user_id=self.staff_id, now=now())
-                    messages = [_("The birth certificate is accepted: the admission stands.")]
-                else:
-                    outcomes = proofs.reject_claim(application, reason=request.form.get("reason"),
-                                                   note=request.form.get("note"), user_id=self.staff_id, now=now())
-                    messages = [self._outcome(*pair) for pair in outcomes]
-            except (AdmissionError, ProofRefused) as error:
-                db.session.rollback()
-                flash(error.message, "error")
-            else:
-                db.session.commit()
-                for message in messages:
-                    flash(message, "success")
+                    return [_("The birth certificate is accepted: the admission stands.")]
+                outcomes = proofs.reject_claim(application, reason=request.form.get("reason"),
+                                               note=request.form.get("note"), user_id=self.staff_id, now=now())
+                return [self._outcome(*pair) for pair in outcomes]
+
+            messages, refusal = attempt(check)
+            if refusal is not None:
+                flash(refusal.message, "error")
+            for message in messages or ():
+                flash(message, "success")
         return self.back_to(".details_view", id=application.id)
 
     @staticmethod

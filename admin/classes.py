@@ -20,7 +20,7 @@ from portal import audit
 from portal.admission import class_lists, enrolment_order
 from portal.admission.class_lists import ClassListRefused
 from portal.admission.calendar import local_date
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.unit_of_work import attempt
 from portal.models import Application, ClassSet, School

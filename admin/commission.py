@@ -3,7 +3,7 @@ Children's Affairs records the number, date, grounds and school of a decision;
 `portal.admission.commission.record_decision` admits the child, over the quota
 where the school is full, and marks it so. Districts, the ministry and the
 school concerned read them."""
-from flask import flash
+from flask import current_app, flash
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from flask_babel import lazy_gettext as _l
@@ -15,7 +15,7 @@ from admin.scoping import OutOfScope, ScopedModelView
 from admin.security import now
 from portal.admission.commission import record_decision
 from portal.admission.errors import AdmissionError
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import CommissionDecision
 
@@ -62,7 +62,7 @@ class CommissionDecisionView(ScopedModelView):
                 campaign, district_id=self.scope.district_id, number=form.number.data.strip(),
                 decided_on=form.decided_on.data, child_pin=form.child_pin.data, applicant_pin=form.applicant_pin.data,
                 school_code=form.school_code.data, language=form.language.data, grounds=form.grounds.data.strip(),
-                now=now(), recorded_by_id=self.staff_id)
+                now=now(), secret=current_app.config["SECRET_KEY"], recorded_by_id=self.staff_id)
             self.check_in_scope(decision)
         except AdmissionError as error:
             db.session.rollback()

@@ -12,7 +12,7 @@ from admin.labels import name_of
 from admin.scoping import ScopedPageView, scope_rule
 from admin.security import now
 from portal.admission import documents_window
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.models import Application
 
 ROLES = ("director", "district", "ministry")

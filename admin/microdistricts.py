@@ -15,6 +15,7 @@ from admin.spreadsheets import TableError, read_table
 from portal.admission.appeals import add_microdistrict_address
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
+from portal.unit_of_work import all_or_none, attempt
 from portal.models import MicrodistrictAddress, School
 
 ADDERS = ("director", "district")
@@ -54,14 +55,11 @@ class MicrodistrictView(ScopedModelView):
         form = AddAddressForm()
         form.school_id.choices = school_options()
         if form.validate_on_submit():
-            try:
-                school = self._add(form.school_id.data, form.address_id.data, form.reason.data)
-            except AdmissionError:
-                db.session.rollback()
+            school, refusal = attempt(lambda: self._add(form.school_id.data, form.address_id.data, form.reason.data))
+            if refusal is not None:
                 form.address_id.errors.append(_("This address code is not a registered dwelling of the "
                                                 "school's district."))
             else:
-                db.session.commit()
                 flash(_("Address %(address)s added to the microdistrict of %(school)s.",
                         address=form.address_id.data.strip(), school=school.code), "success")
                 return self.back_to()
@@ -79,13 +77,10 @@ class MicrodistrictView(ScopedModelView):
         if form.validate_on_submit() and request.files.get("file"):
             upload = request.files["file"]
             try:
-                errors, added = self._import(upload, form.reason.data)
+                errors, added = all_or_none(lambda: self._import(upload, form.reason.data))
             except TableError as error:
                 errors = [f"{upload.filename}: {error}"]
-            if errors:
-                db.session.rollback()
-            else:
-                db.session.commit()
+            if not errors:
                 flash(ngettext("%(num)d address added.", "%(num)d addresses added.", added), "success")
                 return self.back_to()
         return self.render_form_page(form, submit=_("Import"), errors=errors, intro=_(

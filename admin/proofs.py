@@ -14,7 +14,7 @@ from admin.scoping import ScopedPageView, scope_rule
 from admin.security import now
 from portal.admission import claims, proofs
 from portal.admission.calendar import proof_check_deadline
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.models import Application
 
 ROLES = ("director", "district", "ministry")

@@ -59,10 +59,10 @@ class QuotaView(ScopedModelView):
         return now() > quota_deadline(quota.campaign)
 
     def director_may_change(self, quota):
-        return self.role_may(("director",)) and quota.state == "draft" and now() <= quota_deadline(quota.campaign)
+        return self.role_may(("director",)) and quota_changes.may_change(quota, now())
 
     def district_may_approve(self, quota):
-        return self.role_may(("district",)) and quota.state in ("confirmed_by_director", "confirmed_automatically")
+        return self.role_may(("district",)) and quota_changes.may_approve(quota)
 
     language_labels = LANGUAGE
     state_labels = QUOTA_STATE

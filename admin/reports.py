@@ -20,7 +20,7 @@ from admin.scoping import ScopedPageView, scope_rule, scoped_rows_by_ids
 from admin.spreadsheets import XLSX_MIME
 from portal import audit, clock
 from portal.admission.calendar import local_date
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.labels import LANGUAGE
 from portal.models import District, Region, School

@@ -13,9 +13,9 @@ from admin.labels import LANGUAGE, QUOTA_STATE
 from admin.scoping import current_scope, scope_rule
 from portal.admission import proofs
 from portal.admission.calendar import documents_window_open, proof_check_deadline, quota_deadline
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
-from portal.models import Appeal, Application, CommissionDecision, School, SchoolQuota, SeatPool
+from portal.models import AWAITING_DOCUMENTS, Appeal, Application, CommissionDecision, School, SchoolQuota, SeatPool
 
 
 @dataclass
@@ -82,7 +82,7 @@ class StartView(AdminIndexView):
             items.append(Attention(_l("Schools whose name and address are not verified yet"), unverified,
                                    url_for("school.index_view"), unverified > 0))
         if scope.role in ("director", "district", "ministry"):
-            waiting = count(Application, Application.campaign_id == campaign.id, Application.status == "registered")
+            waiting = count(Application, Application.campaign_id == campaign.id, Application.status.in_(AWAITING_DOCUMENTS))
             window_open = documents_window_open(campaign, now)
             items.append(Attention(_l("Admitted children whose documents are not received yet"), waiting,
                                    url_for("application.index_view", flt0_status_equals="registered"),

@@ -22,6 +22,7 @@ from admin.spreadsheets import TableError, read_table, rows_with_header, xlsx_re
 from portal.extensions import db
 from portal.models import StaffUser
 from portal.staff_accounts import StaffAccountError, create_staff_user, disable, unlock
+from portal.unit_of_work import all_or_none
 
 # Who provisions whom. Ministry users are created on the command line only.
 PROVISIONS = {"ministry": ("district", "commission", "director"), "district": ("director",)}
@@ -133,11 +134,9 @@ class StaffUserView(ScopedModelView):
             except TableError as error:
                 errors = [str(error)]
             else:
-                errors, rows = self._create_all(form.role.data, table)
+                errors, rows = all_or_none(lambda: self._create_all(form.role.data, table))
                 if not errors and rows:
-                    db.session.commit()
                     return self._links_file(rows)
-                db.session.rollback()
                 errors = errors or [_("Give at least one user.")]
         return self.render_form_page(form, submit=_("Create and download the links"), errors=errors, intro=_(
             "Each new user gets a one-time link to choose a password, valid for 7 days. Hand the XLSX file "

@@ -14,8 +14,12 @@
 4. Fires the wave: `--wave` families POST /api/v1/applications with bearer
    tokens from `--clients` concurrent connections (bench/opening_day_wave.py,
    its own process), then checks the database and prints the figures.
-5. Measures the bare seat-taking transaction on the same server and prints
-   the ratio. Uses its own database, never the tests' `test`.
+5. Stops the project's servers and workers, serves the anchor (a bare Flask
+   seat-taker, bench/anchor_app.py) with the same gunicorn.conf.py, fires the
+   same wave at it, and prints the ratio of the two rates (issue 18: the
+   figure that counts). `--no-anchor` skips it.
+6. Measures the bare seat-taking transaction on the same server. Uses its own
+   database, never the tests' `test`.
 """
 import argparse
 import json
@@ -87,6 +91,7 @@ def main():
     parser.add_argument("--api-sign-ins", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep the imported database, only reset it")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--no-anchor", action="store_true", help="skip the bare Flask seat-taker")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="mektep-opening-day-")
@@ -124,10 +129,44 @@ def main():
             if process is not None:
                 process.terminate()
                 process.wait(timeout=30)
-    report(args, url, result, before, after, queued_at_end, env)
+    anchor = None if args.no_anchor else run_anchor(url, families, args.clients, work, env)
+    report(args, url, result, before, after, queued_at_end, env, anchor)
 
 
-def report(args, url, result, before, after, queued_at_end, env):
+def run_anchor(url, families, clients, work, env):
+    """The same wave at the bare Flask seat-taker, served like the project (same
+    gunicorn.conf.py, same machine, the project's processes stopped)."""
+    sys.path.insert(0, REPO)
+    from bench import anchor_app
+
+    anchor_app.prepare(url)
+    anchor_env = dict(env, ANCHOR_DATABASE_URL=url, ANCHOR_SECRET=anchor_app.SECRET.decode())
+    wave_file, result_file = os.path.join(work, "anchor-wave.json"), os.path.join(work, "anchor-result.json")
+    with open(wave_file, "w") as out:
+        json.dump([[anchor_app.token(pin), child, school, language] for pin, child, school, language in families],
+                  out)
+    web = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py",
+                            "bench.anchor_app:app"], cwd=REPO, env=anchor_env,
+                           stdout=open(os.path.join(work, "anchor-gunicorn.log"), "w"), stderr=subprocess.STDOUT)
+    base = "http://" + anchor_env.get("GUNICORN_BIND", "127.0.0.1:8000")
+    try:
+        for _ in range(100):
+            try:
+                httpx.post(base + "/api/v1/applications", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        subprocess.run([sys.executable, os.path.join(REPO, "bench", "opening_day_wave.py"), wave_file, result_file,
+                        "--url", base, "--clients", str(clients)], check=True)
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+    with open(result_file) as handle:
+        result = json.load(handle)
+    return result, anchor_app.checks(url)
+
+
+def report(args, url, result, before, after, queued_at_end, env, anchor=None):
     from opening_minute import bare_sql
 
     wall, rows = result["wall"], result["results"]
@@ -160,6 +199,21 @@ def report(args, url, result, before, after, queued_at_end, env):
           + f"; machine capacity {os.cpu_count() * wall:.1f} s")
     print(f"bare seat-taking SQL (UPDATE ... RETURNING + INSERT, one hot row, 16 connections): {bare:.0f}/s")
     print(f"ratio completed/bare: {len(rows) / wall / bare:.2f}; registrations/bare: {len(created) / wall / bare:.2f}")
+    if anchor is not None:
+        (anchor_result, anchor_checks) = anchor
+        anchor_rows = anchor_result["results"]
+        anchor_latencies = [row[0] for row in anchor_rows]
+        anchor_rate = len(anchor_rows) / anchor_result["wall"]
+        anchor_errors = {}
+        for row in anchor_rows:
+            if row[1] != 201:
+                anchor_errors[row[2]] = anchor_errors.get(row[2], 0) + 1
+        print(f"\n== anchor (bench/anchor_app.py, same gunicorn.conf.py, same wave, the project stopped): "
+              f"{anchor_rate:.0f} decisions/s; p50 {ms(percentile(anchor_latencies, 50))}, "
+              f"p95 {ms(percentile(anchor_latencies, 95))}, p99 {ms(percentile(anchor_latencies, 99))}; "
+              f"errors by kind: {anchor_errors or 'none'}; oversold pools: {anchor_checks['oversold_pools']}")
+        print(f"ratio project/anchor (decisions/s): {len(rows) / wall / anchor_rate:.2f}; "
+              f"p99 project/anchor: {percentile(latencies, 99) / max(percentile(anchor_latencies, 99), 1e-9):.1f}")
 
 
 if __name__ == "__main__":

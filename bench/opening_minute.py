@@ -112,7 +112,7 @@ def submit_all(app, families, threads):
                 started = time.perf_counter()
                 try:
                     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == f"3{n:013d}")).one()
-                    registration.register(applicant, f"4{n:013d}", "GB-LEN-039", "ky", now=now)
+                    registration.register(applicant, f"4{n:013d}", "GB-LEN-039", "ky", now=now, secret=app.config["SECRET_KEY"])
                     db.session.commit()
                     outcome = "admitted"
                 except AdmissionError as error:

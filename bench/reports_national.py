@@ -124,7 +124,7 @@ def measure(app):
 
     rows = []
     with app.app_context():
-        from portal.admission.registration import current_campaign
+        from portal.admission.campaigns import current_campaign
 
         campaign = current_campaign()
         n = db.session.scalar(select(func.count()).select_from(Application))

@@ -26,6 +26,7 @@ def create_app(config=None, **overrides):
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     app.config.setdefault("UPLOAD_FOLDER", None)
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
@@ -63,6 +64,17 @@ def database_url(app):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def engine_options(app):
+    """SQLALCHEMY_ENGINE_OPTIONS with what the settings ask of the driver:
+    DB_PREPARED_STATEMENTS=0 turns psycopg's server-side prepared statements off
+    (`prepare_threshold=None`), which PgBouncer < 1.21 in transaction mode cannot keep."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql+psycopg://") and not app.config.get("DB_PREPARED_STATEMENTS", True):
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    return options
 
 
 def register_extensions(app):

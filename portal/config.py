@@ -37,6 +37,9 @@ class Config:
         {"pool_size": int(_env("DB_POOL_SIZE")), "max_overflow": int(_env("DB_MAX_OVERFLOW", "0"))}
         if _env("DB_POOL_SIZE") else {}
     )
+    # 0 behind a pooler that cannot keep server-side prepared statements (PgBouncer
+    # before 1.21 in transaction mode): psycopg then never prepares (data-formats.md).
+    DB_PREPARED_STATEMENTS = _env("DB_PREPARED_STATEMENTS", "1") == "1"
     REDIS_URL = _env("REDIS_URL")  # unset: jobs run in-process
     # 0: never send mail inside a web request, a relay process delivers (production
     # without Redis); with REDIS_URL the jobs deliver anyway.

@@ -26,6 +26,55 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30  # long enough for a failover or a restart of PostgreSQL
 
+# The one map from refusal codes (portal/admission/errors.py) to HTTP statuses,
+# for both edges: the API answers with it (data-formats.md), the public pages show
+# a refusal with it where the page cannot simply be asked again (`portal.public.edge`).
+HTTP_STATUS = {
+    "validation_error": 422,
+    "not_in_registry": 404,
+    "not_parent_of_child": 403,
+    "not_eligible_age": 422,
+    "commission_required": 422,
+    "registration_closed": 409,
+    "outside_microdistrict": 422,
+    "no_free_seats": 409,
+    "already_registered": 409,
+    "cancel_limit_reached": 409,
+    "representative_limit_reached": 409,
+    "document_required": 422,
+    "document_limit_reached": 409,  # the form's drafts; the API keeps no unattached document
+    "appeal_limit_reached": 429,  # appeals (portal/admission/appeals.py)
+    "appeal_already_open": 409,
+    "unauthorized": 401,
+    "rate_limited": 429,
+    # Added codes (data-formats.md allows extending by adding):
+    "registry_unavailable": 503,
+    "school_not_available": 422,
+    "not_found": 404,
+    "not_allowed": 409,
+    "not_configured": 404,  # POST /auth/tunduk where no state identity is configured
+    "confirmation_required": 428,  # a code went to the contact the application was made from
+    "proof_rejected": 409,  # R7: the school rejected this child's teacher proof; the way is an appeal
+    # A child the parent adds (POST /children):
+    "child_already_shown": 409,
+    "child_linked_to_another_parent": 409,
+    "child_claimed_by_another": 409,
+    "child_already_added": 409,
+    "claim_data_mismatch": 422,
+    "service_unavailable": 503,  # the database was lost mid-request: nothing saved
+    "server_error": 500,
+}
+
+
+def with_retry_after(response, code):
+    """When to come back, on an answer that says the service cannot help now."""
+    if code == "registry_unavailable":
+        # Come back when the circuit breaker lets a probe through again.
+        response.headers["Retry-After"] = str(int(current_app.config["REGISTRY_BREAKER_RESET"]))
+    elif code == "service_unavailable":
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
 
 def _for_api():
     return request.path == "/api" or request.path.startswith("/api/")

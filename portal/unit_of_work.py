@@ -23,3 +23,15 @@ def finish(refusal):
         db.session.commit()
     else:
         db.session.rollback()
+
+
+def all_or_none(action):
+    """Run `action()`, which returns (errors, result) for a batch (an import, a list
+    of new users): commit when it found no error and did something, else roll back
+    so that nothing of the batch is kept. Returns (errors, result)."""
+    errors, result = action()
+    if errors or not result:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return errors, result

@@ -2,6 +2,7 @@
 import itertools
 from datetime import date, datetime, timedelta, timezone
 
+from portal.config import TestConfig
 from portal.extensions import db
 from portal.models import (
     Address,
@@ -15,6 +16,9 @@ from portal.models import (
     SeatPool,
     StaffUser,
 )
+
+# The key of application numbers, as the test application has it (the domain takes it as an argument).
+SECRET = TestConfig.SECRET_KEY
 
 _seq = itertools.count(1)
 

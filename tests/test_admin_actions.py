@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.admission import quota_changes
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import (
     Appeal,

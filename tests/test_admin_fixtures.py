@@ -131,7 +131,7 @@ def build_place(app, campaign, place):
 def world(portal):
     """The sample data plus, in A, B and O: an application with a proof, a
     commission decision, an appeal and a microdistrict address, each marked."""
-    from portal.admission.registration import current_campaign
+    from portal.admission.campaigns import current_campaign
 
     campaign = current_campaign()
     with acting_as("test:world"):

@@ -358,7 +358,7 @@ def test_every_application_row_matches_the_pool_counters(sample, client):
 
 
 def test_r6_policy_can_let_a_twin_take_a_free_seat_first(sample, client):
-    from portal.admission.registration import current_campaign
+    from portal.admission.campaigns import current_campaign
 
     campaign = current_campaign()
     campaign.policy = {"twins_always_over_quota": False}

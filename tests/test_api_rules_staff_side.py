@@ -5,10 +5,11 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from portal.admission import commission, documents_window, quota_changes
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import ClassSet, School
 from tests.scenario import SCENARIO, STAGE1, register, release_without_documents, sign_in
+from tests.builders import SECRET
 
 BISHKEK = timezone(timedelta(hours=6))
 
@@ -58,8 +59,7 @@ def test_r12_a_commission_admission_appears_in_the_parents_applications(sample, 
     commission.record_decision(
         current_campaign(), district_id=district_id, number="17", decided_on=date(2026, 4, 2),
         child_pin=person["child_pin"], applicant_pin=person["parent_pin"], school_code="GB-LEN-039",
-        language="ky", grounds="§9", now=STAGE1,
-    )
+        language="ky", grounds="§9", now=STAGE1, secret=SECRET)
     db.session.commit()
     headers = sign_in(client, sample, person["parent_pin"])
     (application,) = client.get("/api/v1/applications", headers=headers).json["applications"]

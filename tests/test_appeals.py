@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from portal.admission import appeals
 from portal.admission.errors import AdmissionError
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import Address, Appeal, MicrodistrictAddress, OutboxMessage, School
 from tests.scenario import load_sample

@@ -9,11 +9,12 @@ parent cannot be added."""
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from portal.admission import appeals, claims, proofs
 from portal.admission.proofs import ProofRefused
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.jobs.deadlines import run_deadlines
 from portal.models import (
@@ -381,3 +382,25 @@ def test_retention_deletes_the_claims_of_anonymised_applicants_and_their_audit_p
     assert db.session.scalars(select(ClaimedChild)).all() == []
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "claimed_children")).all()
     assert entries and all(entry.after is None and entry.erased_at is not None for entry in entries)
+
+
+def test_a_second_verdict_on_a_checked_certificate_is_refused_with_a_message_not_an_error_page(staff_portal, client):
+    """The refusal of a second verdict (the certificate is already checked) is told to the
+    director on the page; it once named exceptions the view did not import (a 500)."""
+    app = staff_portal
+    _leave_free(SCHOOL_A, 1)
+    body, _ = _claimed_and_registered(client, app)
+    director = _director(app)
+    application_id = _application(body["number"]).id
+    first = director.post("/admin/application/verify-claim/", data={"id": application_id, "verdict": "accept"})
+    assert first.status_code == 302 and _claim().state == "confirmed"
+    again = director.post("/admin/application/verify-claim/", data={
+        "id": application_id, "verdict": "reject", "reason": "not_shown", "note": "late"}, follow_redirects=True)
+    assert again.status_code == 200
+    assert _claim().state == "confirmed" and _application(body["number"]).status == "registered"
+    with app.test_request_context():
+        messages = []
+        for locale in ("ky", "ru", "en"):
+            with force_locale(locale):
+                messages.append(proofs.ProofRefused("claim_not_pending").message)
+    assert any(message in page(again) for message in messages)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.admission import class_lists
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import Application, AuditEntry, ClassAssignment, ClassSet, StaffUser
 from tests.test_admin_fixtures import (  # noqa: F401  (fixtures)

@@ -4,13 +4,13 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from portal.admission import commission, documents_window, registration
+from portal.admission import campaigns, commission, documents_window, registration
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Application, OutboxMessage, School, SeatPool
 from portal.notifications import render
 from tests.scenario import SCENARIO, STAGE1, load_sample, release_without_documents
-from tests.builders import create_applicant
+from tests.builders import SECRET, create_applicant
 
 BISHKEK = timezone(timedelta(hours=6))
 
@@ -36,7 +36,7 @@ def _pool(code, language):
 def _register(key):
     person = SCENARIO[key]
     language = db.session.scalars(select(SeatPool.language).join(School).where(School.code == person["school_code"])).first()
-    application = registration.register(_applicant(person["parent_pin"]), person["child_pin"], person["school_code"], language, now=STAGE1)
+    application = registration.register(_applicant(person["parent_pin"]), person["child_pin"], person["school_code"], language, now=STAGE1, secret=SECRET)
     db.session.commit()
     return application
 
@@ -48,7 +48,7 @@ def _decide(child_key, school_code="GB-LEN-039", language="ky", **overrides):
                   applicant_pin=person["parent_pin"], school_code=school_code, language=language,
                   grounds="§9: the child is over 8", now=STAGE1)
     values.update(overrides)
-    return registration.current_campaign(), values
+    return campaigns.current_campaign(), values
 
 
 def test_r12_a_commission_decision_admits_an_older_child_over_a_full_quota(sample):
@@ -56,7 +56,7 @@ def test_r12_a_commission_decision_admits_an_older_child_over_a_full_quota(sampl
     pool = _pool("GB-LEN-039", "ky")
     pool.taken = pool.seats
     db.session.commit()
-    decision = commission.record_decision(campaign, **values)
+    decision = commission.record_decision(campaign, **values, secret=SECRET)
     db.session.commit()
     application = decision.application
     assert application.status == "admitted_by_commission" and application.over_quota
@@ -66,7 +66,7 @@ def test_r12_a_commission_decision_admits_an_older_child_over_a_full_quota(sampl
 
 def test_r12_a_commission_decision_takes_a_free_seat_when_there_is_one(sample):
     campaign, values = _decide("no_documents")
-    decision = commission.record_decision(campaign, **values)
+    decision = commission.record_decision(campaign, **values, secret=SECRET)
     assert decision.application.over_quota is False and _pool("GB-LEN-039", "ky").taken == 1
 
 
@@ -74,7 +74,7 @@ def test_r12_a_commission_decides_only_for_its_own_district(sample):
     campaign, values = _decide("too_old")
     values["district_id"] += 1
     with pytest.raises(AdmissionError) as refusal:
-        commission.record_decision(campaign, **values)
+        commission.record_decision(campaign, **values, secret=SECRET)
     assert refusal.value.code == "validation_error"
 
 
@@ -84,7 +84,7 @@ def test_r11_documents_received_keep_the_seat_and_the_rest_are_released_once(sam
     documents_window.mark_received(kept, by="school", now=STAGE1)
     db.session.commit()
     release_without_documents()  # a campaign with the 2024 policy
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     inside = datetime(2026, 9, 5, 23, 0, tzinfo=BISHKEK)
     assert documents_window.release_missing(campaign, now=inside) == []
     after = datetime(2026, 9, 6, 0, 1, tzinfo=BISHKEK)
@@ -98,7 +98,7 @@ def test_r11_documents_received_keep_the_seat_and_the_rest_are_released_once(sam
 
 def test_r11_reminders_go_out_once_on_their_days(sample):
     application = _register("stage1_parent")
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     seven_days_before = datetime(2026, 8, 29, 9, 0, tzinfo=BISHKEK)
     assert documents_window.send_reminders(campaign, now=seven_days_before) == 1
     db.session.commit()
@@ -116,7 +116,7 @@ def test_r11_in_2026_no_seat_is_released_by_itself_and_the_director_decides_per_
     the parent reads (and may appeal)."""
     waiting = _register("stage1_parent")
     other = _register("osh_family")
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     after = datetime(2026, 9, 6, 0, 1, tzinfo=BISHKEK)
     assert campaign.setting("release_without_documents") is False
     assert documents_window.release_missing(campaign, now=after) == []
@@ -144,7 +144,7 @@ def test_r11_in_2026_no_seat_is_released_by_itself_and_the_director_decides_per_
 
 
 def test_r11_the_registration_mail_takes_its_dates_from_the_campaign(sample):
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     campaign.documents_from, campaign.documents_until = date(2026, 8, 10), date(2026, 9, 12)
     db.session.commit()
     application = _register("stage1_parent")

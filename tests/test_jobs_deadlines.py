@@ -7,7 +7,7 @@ import pytest
 from flask_babel import gettext
 from sqlalchemy import func, select
 
-from portal.admission import appeals, commission, documents_window, registration
+from portal.admission import appeals, campaigns, commission, documents_window, registration
 from portal.extensions import db
 from portal.jobs.deadlines import run_deadlines
 from portal.models import (
@@ -19,7 +19,7 @@ from portal.models import (
     SeatPool,
 )
 from tests.scenario import SCENARIO, STAGE1, at, load_sample, release_without_documents
-from tests.builders import create_applicant
+from tests.builders import SECRET, create_applicant
 
 BISHKEK = timezone(timedelta(hours=6))
 RACE = SCENARIO["race"]
@@ -44,7 +44,7 @@ def _fill_the_race_school(*, without_documents):
         db.session.add(applicant)
         db.session.flush()
         applications.append(registration.register(applicant, family["child_pin"], RACE["school_code"],
-                                                   RACE["language"], now=STAGE1))
+                                                   RACE["language"], now=STAGE1, secret=SECRET))
     for application in applications[without_documents:]:
         documents_window.mark_received(application, by="school", now=STAGE1)
     numbers = [a.number for a in applications[:without_documents]]
@@ -110,16 +110,16 @@ def test_r11_a_released_seat_goes_to_the_next_child_within_the_quota(sample):
     person = SCENARIO["too_old"]
     district_id = db.session.scalars(select(School.district_id).where(School.code == RACE["school_code"])).one()
     decision = commission.record_decision(
-        registration.current_campaign(), district_id=district_id, number="КДД-1", decided_on=date(2026, 9, 7),
+        campaigns.current_campaign(), district_id=district_id, number="КДД-1", decided_on=date(2026, 9, 7),
         child_pin=person["child_pin"], applicant_pin=person["parent_pin"], school_code=RACE["school_code"],
-        language=RACE["language"], grounds="§9", now=AFTER_WINDOW)
+        language=RACE["language"], grounds="§9", now=AFTER_WINDOW, secret=SECRET)
     db.session.commit()
     assert decision.application.over_quota is False and _pool().taken == RACE["seats"]
 
 
 def test_r11_reminders_wait_for_the_daytime_and_go_once(sample):
     _fill_the_race_school(without_documents=2)
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     night = datetime(2026, 8, 29, 2, 0, tzinfo=BISHKEK)  # 7 days before the window ends
     assert campaign.documents_until - night.date() == timedelta(days=7)
     report = run_deadlines(night)
@@ -130,7 +130,7 @@ def test_r11_reminders_wait_for_the_daytime_and_go_once(sample):
 
 
 def test_r5_directors_are_reminded_then_drafts_are_confirmed_once(sample):
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     drafts = _count(SchoolQuota, SchoolQuota.state == "draft")
     assert drafts > 0
     five_days_before = datetime(2026, 3, 22, 10, 0, tzinfo=BISHKEK)  # the deadline: Friday 27 March
@@ -154,7 +154,7 @@ def test_r16_overdue_appeals_are_escalated_once_and_their_district_told(sample):
     db.session.flush()
     district_id = db.session.scalars(select(School.district_id).where(School.code == "GB-LEN-039")).one()
     filed = datetime(2026, 4, 6, 12, 0, tzinfo=BISHKEK)  # a Monday: due Thursday 23:59
-    appeal = appeals.file_appeal(registration.current_campaign(), applicant, district_id=district_id,
+    appeal = appeals.file_appeal(campaigns.current_campaign(), applicant, district_id=district_id,
                                  text="Please check the address.", now=filed)
     db.session.commit()
     friday_night = datetime(2026, 4, 10, 0, 5, tzinfo=BISHKEK)

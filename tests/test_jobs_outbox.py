@@ -8,14 +8,14 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
-from portal.admission import registration
+from portal.admission import cancelling, registration
 from portal.extensions import db
 from portal.jobs import outbox
 from portal.models import Applicant, ApplicantContact, OutboxMessage, School, utcnow
 from portal.notifications import enqueue, render
 from tests.scenario import SCENARIO, STAGE1, STAGE2, load_sample
 from tests.test_jobs_support import free_port, sms_gateway  # noqa: F401  (fixture)
-from tests.builders import create_applicant
+from tests.builders import SECRET, create_applicant
 
 MAIL_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portal", "templates", "mail")
 
@@ -38,7 +38,7 @@ def _applicant(pin, *, locale="ky", phone=None):
 def _register(key, **applicant):
     person = SCENARIO[key]
     number = registration.register(_applicant(person["parent_pin"], **applicant), person["child_pin"],
-                                   person["school_code"], "ky", now=STAGE1).number
+                                   person["school_code"], "ky", now=STAGE1, secret=SECRET).number
     db.session.commit()
     return number
 
@@ -85,7 +85,7 @@ def test_a_move_is_one_message_with_both_numbers(sample):
     school = db.session.scalars(select(School).where(School.code != person["school_code"], School.participates)
                                 .order_by(School.code)).first()
     language = school_language(school)
-    moved = registration.move(applicant, first, school.code, language, now=STAGE2).number
+    moved = cancelling.move(applicant, first, school.code, language, now=STAGE2, secret=SECRET).number
     db.session.commit()
     templates = [m.template for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
     assert templates == ["application_registered", "application_moved"]

@@ -11,13 +11,13 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from portal.admission import registration
+from portal.admission import campaigns, registration
 from portal.extensions import db
 from portal.jobs import queues, schedule, tasks
 from portal.models import Appeal, Applicant, AuditEntry, OutboxMessage, School
 from portal.notifications import render
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
-from tests.builders import create_applicant
+from tests.builders import SECRET, create_applicant
 from tests.test_jobs_support import (  # noqa: F401  (fixtures)
     free_port,
     redis_app,
@@ -45,7 +45,7 @@ def _race_families(app, count):
 def _register(family):
     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == family["parent_pin"])).one()
     number = registration.register(applicant, family["child_pin"], RACE["school_code"], RACE["language"],
-                                   now=STAGE1).number
+                                   now=STAGE1, secret=SECRET).number
     db.session.commit()  # the relay hands the message over after this commit
     return number
 
@@ -190,7 +190,7 @@ def test_the_deadlines_job_runs_on_the_worker_audited_as_the_job(redis_app, smtp
     db.session.add(applicant)
     db.session.flush()
     district_id = db.session.scalars(select(School.district_id).where(School.code == "GB-LEN-039")).one()
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     now = datetime.now(timezone.utc)
     appeal = Appeal(campaign_id=campaign.id, district_id=district_id, applicant_id=applicant.id, text="?",
                     status="open", created_at=now - timedelta(days=9), due_at=now - timedelta(days=2))

@@ -14,7 +14,7 @@ from portal.models import Application, District, School, SeatPool
 from portal.reports.open_statistics import TtlCache, free_seat_statistics
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
 from tests.test_reports import campaign_in_progress
-from tests.builders import create_applicant
+from tests.builders import SECRET, create_applicant
 
 FIRST = SCENARIO["stage1_parent"]
 
@@ -54,7 +54,7 @@ def _register_first_parent():
     db.session.flush()
     language = db.session.scalars(select(SeatPool.language).join(School).where(
         School.code == FIRST["school_code"], SeatPool.seats > 0).order_by(SeatPool.language)).first()
-    registration.register(applicant, FIRST["child_pin"], FIRST["school_code"], language, now=STAGE1)
+    registration.register(applicant, FIRST["child_pin"], FIRST["school_code"], language, now=STAGE1, secret=SECRET)
     db.session.commit()
     return language
 

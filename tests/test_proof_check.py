@@ -19,7 +19,7 @@ from admin.scope_rules import scope_of, scope_rule
 from portal.admission import appeals, proofs
 from portal.admission.calendar import proof_check_deadline
 from portal.admission.proofs import ProofRefused
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import Appeal, Application, AuditEntry, Document, OutboxMessage, School, SeatPool
 from tests.scenario import SCENARIO, STAGE1, STAGE2, at, error_code, register

@@ -122,7 +122,7 @@ def test_r16_a_second_appeal_on_an_application_waits_for_the_first_answer(cancel
 
 
 def test_r16_an_appeals_flood_is_stopped_at_the_daily_limit(canceller, client):
-    from portal.admission.registration import current_campaign
+    from portal.admission.campaigns import current_campaign
 
     limit = current_campaign().setting("appeal_daily_limit")
     for _ in range(limit):

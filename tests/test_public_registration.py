@@ -171,11 +171,8 @@ def test_r7_a_teachers_child_is_admitted_over_a_full_quota(sample, client):
     about = client.get("/register/about-you")
     assert 'name="teacher"' in page(about) and 'name="document"' not in page(about), "no upload for everyone"
     answered = client.post("/register/about-you", data={"teacher": "yes"}, content_type="multipart/form-data")
-    assert answered.location.endswith("/register/teacher-proof")
-    proof = client.get("/register/teacher-proof")
-    assert 'name="document"' in page(proof) and 'name="teacher"' not in page(proof)
-    # On the school's list of teachers: no certificate needed.
-    assert client.post("/register/teacher-proof", data={}, content_type="multipart/form-data").status_code == 302
+    # On the school's list of teachers: no certificate is asked, the next page is the check.
+    assert answered.location.endswith("/register/check")
     number = application_number(client.post("/register/check"))
     application = db.session.scalars(select(Application).where(Application.number == number)).one()
     assert application.category == "teacher" and application.over_quota
@@ -193,10 +190,14 @@ def test_r7_a_teacher_not_on_the_list_adds_a_certificate(sample, client):
     client.get(f"/register/child/{child_refs(client)[0]}")
     with client.session_transaction() as session:
         session["draft"] = {**session["draft"], "school": school, "language": first_language(school)}
-    client.post("/register/about-you", data={"teacher": "yes"}, content_type="multipart/form-data")
-    client.post("/register/teacher-proof", data={}, content_type="multipart/form-data")
-    refused = client.post("/register/check")
-    assert refused.status_code == 422 and 'href="/register/about-you"' in page(refused)
+    answered = client.post("/register/about-you", data={"teacher": "yes"}, content_type="multipart/form-data")
+    assert answered.location.endswith("/register/teacher-proof")
+    proof = client.get("/register/teacher-proof")
+    assert 'name="document"' in page(proof) and 'name="teacher"' not in page(proof)
+    # Nothing uploaded: refused on this page, at once, not at the last step.
+    refused = client.post("/register/teacher-proof", data={}, content_type="multipart/form-data")
+    assert refused.status_code == 422 and 'href="#document"' in page(refused)
+    assert db.session.scalars(select(Application)).all() == []
     client.post("/register/teacher-proof", content_type="multipart/form-data",
                 data={"document": (io.BytesIO(PDF), "certificate.pdf")})
     assert "certificate.pdf" in page(client.get("/register/check"))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.admission import quota_changes as qc
 from portal.admission.quota_changes import QuotaChangeRefused
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import ClassSet, School, SchoolQuota, SeatPool
 from tests.scenario import load_sample

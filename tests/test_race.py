@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.models import Applicant, Application, School, SeatPool
 from tests.scenario import SCENARIO, STAGE1, at, load_sample
 from tests.backend_promise import require_promised_backend
-from tests.builders import create_applicant
+from tests.builders import SECRET, create_applicant
 
 RACE = SCENARIO["race"]
 
@@ -50,9 +50,9 @@ def _race(app, attempts, answers=("admitted", "no_free_seats")):
             barrier.wait(timeout=60)
             try:
                 if len(child_pins) > 1:
-                    registration.register_together(applicant, child_pins, RACE["school_code"], RACE["language"], now=STAGE1)
+                    registration.register_together(applicant, child_pins, RACE["school_code"], RACE["language"], now=STAGE1, secret=SECRET)
                 else:
-                    registration.register(applicant, child_pins[0], RACE["school_code"], RACE["language"], now=STAGE1)
+                    registration.register(applicant, child_pins[0], RACE["school_code"], RACE["language"], now=STAGE1, secret=SECRET)
                 db.session.commit()
                 outcomes[index] = "admitted"
             except AdmissionError as error:

@@ -10,6 +10,7 @@ from portal.admission import registration
 from portal.extensions import db
 from portal.models import Applicant, Application, SeatPool
 from tests.test_race import RACE, SCENARIO, STAGE1, _prepare, _race, race_app  # noqa: F401  (fixture)
+from tests.builders import SECRET
 
 TWINS = SCENARIO["race_twins"]
 
@@ -18,7 +19,7 @@ def _register_in_turn(families):
     """Registrations one after another, committed; nothing read afterwards (SQLite's lock)."""
     for parent_pin, child_pin in families:
         applicant = db.session.scalars(select(Applicant).where(Applicant.pin == parent_pin)).one()
-        registration.register(applicant, child_pin, RACE["school_code"], RACE["language"], now=STAGE1)
+        registration.register(applicant, child_pin, RACE["school_code"], RACE["language"], now=STAGE1, secret=SECRET)
         db.session.commit()
     db.session.remove()
 
@@ -42,7 +43,7 @@ def test_r3_r6_twins_first_then_the_crowd_takes_the_other_seats(race_app):
     seats = RACE["seats"]
     registration.register_together(
         db.session.scalars(select(Applicant).where(Applicant.pin == TWINS["parent_pin"])).one(),
-        TWINS["child_pins"], RACE["school_code"], RACE["language"], now=STAGE1)
+        TWINS["child_pins"], RACE["school_code"], RACE["language"], now=STAGE1, secret=SECRET)
     db.session.commit()
     db.session.remove()
     crowd = _families(0, 30)

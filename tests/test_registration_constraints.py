@@ -22,6 +22,7 @@ from tests import builders
 from tests.public_form import first_language
 from tests.scenario import SCENARIO, STAGE1, register, sign_in
 from tests.seat_world import build_seat_world, child_pin, parent_pin
+from tests.builders import SECRET
 
 
 def _applicant(n):
@@ -55,11 +56,11 @@ def _number_issued_twice(monkeypatch):
 
 def test_r10_a_registration_past_the_rules_meets_the_index_and_is_already_registered(app, monkeypatch):
     build_seat_world(now=STAGE1, seats={"S-1": 3}, twins=False, teacher=False)
-    registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE1)
+    registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE1, secret=SECRET)
     db.session.commit()
     _rules_see_no_active_application(monkeypatch)
     with pytest.raises(AdmissionError) as refused:
-        registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE1)
+        registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE1, secret=SECRET)
     assert refused.value.code == "already_registered"
     db.session.rollback()
     assert _taken() == 1
@@ -70,7 +71,7 @@ def test_another_constraint_is_a_fault_logged_without_personal_data_not_already_
     _number_issued_twice(monkeypatch)
     caplog.set_level(logging.ERROR, logger="portal.admission.registration")
     with pytest.raises(RegistrationFault) as fault:
-        registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE1)
+        registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE1, secret=SECRET)
     assert not isinstance(fault.value, AdmissionError)
     assert fault.value.constraint in ("uq_applications_number", "UNIQUE constraint failed: applications.number")
     assert fault.value.constraint in caplog.text and child_pin(0) not in caplog.text

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from portal.admission import commission, registration
+from portal.admission import campaigns, cancelling, commission, registration
 from portal.admission.documents import store_document
 from portal.admission.documents_window import mark_received
 from portal.admission.errors import AdmissionError
@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.models import Applicant, Application, District, Region, School, SeatPool
 from portal.reports.figures import Figures, build_report, progress
 from tests.scenario import SCENARIO, STAGE1, STAGE2, at, load_sample
-from tests.builders import create_applicant
+from tests.builders import SECRET, create_applicant
 
 PDF = b"%PDF-1.4 act of guardianship"
 
@@ -52,7 +52,7 @@ def campaign_in_progress(app):
     app.extensions["sent_mail"] = []
     load_sample()
     at(app, STAGE1)
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     race = SCENARIO["race"]
     _school(race["school_code"]).participates = True  # a private school that opted in (§31)
     with acting_as("test:reports"):
@@ -60,38 +60,38 @@ def campaign_in_progress(app):
         for family in race["families"][:30]:  # 25 seats: the last five are refused (R3)
             try:
                 registration.register(_applicant(family["parent_pin"]), family["child_pin"], race["school_code"],
-                                      race["language"], now=STAGE1)
+                                      race["language"], now=STAGE1, secret=SECRET)
             except AdmissionError as error:
                 assert error.code == "no_free_seats"
                 refused += 1
         assert refused == 5
         twins = SCENARIO["twins"]
         registration.register_together(_applicant(twins["parent_pin"]), twins["child_pins"], twins["school_code"],
-                                       _language(twins["school_code"]), now=STAGE1)
+                                       _language(twins["school_code"]), now=STAGE1, secret=SECRET)
         teacher = SCENARIO["teacher"]
         registration.register(_applicant(teacher["parent_pin"]), teacher["child_pin"], teacher["school_code"],
-                              _language(teacher["school_code"]), now=STAGE1, category="teacher")
+                              _language(teacher["school_code"]), now=STAGE1, category="teacher", secret=SECRET)
         guardian = SCENARIO["guardian"]
         act = store_document(io.BytesIO(PDF), filename="act.pdf", owner_pin=guardian["parent_pin"],
                              kind="representative_act")
         registration.register(_applicant(guardian["parent_pin"]), guardian["child_pins"][0], guardian["school_code"],
-                              _language(guardian["school_code"]), now=STAGE1, document=act)
+                              _language(guardian["school_code"]), now=STAGE1, document=act, secret=SECRET)
         first = SCENARIO["stage1_parent"]
         registration.register(_applicant(first["parent_pin"]), first["child_pin"], first["school_code"],
-                              _language(first["school_code"]), now=STAGE1)
+                              _language(first["school_code"]), now=STAGE1, secret=SECRET)
         canceller = SCENARIO["canceller"]
         cancelled = registration.register(_applicant(canceller["parent_pin"]), canceller["child_pin"],
-                                          canceller["school_code"], _language(canceller["school_code"]), now=STAGE1)
-        registration.cancel(cancelled.applicant, cancelled.number, now=STAGE1)
+                                          canceller["school_code"], _language(canceller["school_code"]), now=STAGE1, secret=SECRET)
+        cancelling.cancel(cancelled.applicant, cancelled.number, now=STAGE1)
         osh = SCENARIO["osh_family"]
         registration.register(_applicant(osh["parent_pin"]), osh["child_pin"], osh["school_code"],
-                              _language(osh["school_code"]), now=STAGE1)
+                              _language(osh["school_code"]), now=STAGE1, secret=SECRET)
         too_old = SCENARIO["too_old"]
         school_a = _school(SCENARIO["staff"]["school_a"])
         commission.record_decision(
             campaign, district_id=school_a.district_id, number="KDD-1", decided_on=date(2026, 4, 2),
             child_pin=too_old["child_pin"], applicant_pin=too_old["parent_pin"], school_code=school_a.code,
-            language=_language(school_a.code), grounds="over 8", now=STAGE1)
+            language=_language(school_a.code), grounds="over 8", now=STAGE1, secret=SECRET)
         race_rows = db.session.scalars(select(Application).where(
             Application.school_id == _school(race["school_code"]).id).order_by(Application.queue_no)).all()
         for application in race_rows[:3]:
@@ -101,7 +101,7 @@ def campaign_in_progress(app):
         at(app, STAGE2)
         outside = SCENARIO["outside_parent"]
         registration.register(_applicant(outside["parent_pin"]), outside["child_pin"], outside["not_allowed_school"],
-                              _language(outside["not_allowed_school"]), now=STAGE2)
+                              _language(outside["not_allowed_school"]), now=STAGE2, secret=SECRET)
         db.session.commit()
     return campaign
 
@@ -248,7 +248,7 @@ def test_the_report_and_the_public_statistics_count_the_same_free_seats(sample):
     (§31) are not free to anyone, in the ministry's report as on the public page."""
     from portal.reports.open_statistics import free_seat_statistics
 
-    campaign = registration.current_campaign()
+    campaign = campaigns.current_campaign()
     school = db.session.scalars(select(School).join(SeatPool, SeatPool.school_id == School.id)
                                 .where(SeatPool.seats > 0).order_by(School.code)).first()
     school.participates = False

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import AuditEntry, District, Region, School, StaffUser
 from portal.reports.figures import build_report

@@ -32,6 +32,7 @@ from portal.models import (
 from tests import builders
 from tests.public_form import PDF
 from tests.scenario import SCENARIO, at, register, sign_in
+from tests.builders import SECRET
 
 # 2026-2027: documents until 5 September 2026, kept 3 × 365 days (the default):
 # 4 September 2029, 2028 being a leap year; anonymised from 5 September, 00:00.
@@ -100,7 +101,7 @@ def campaign_with_families(sample, client):
     record_decision(campaign, district_id=school.district_id, number="KDD-17", decided_on=date(2026, 4, 2),
                     child_pin=too_old["child_pin"], applicant_pin=too_old["parent_pin"],
                     school_code=school.code, language=_language(school.code),
-                    grounds="Ребенок жил за границей до 2026 года", now=now)
+                    grounds="Ребенок жил за границей до 2026 года", now=now, secret=SECRET)
     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == parent["parent_pin"])).one()
     appeal = file_appeal(campaign, applicant, district_id=None, now=now,
                          text="Менин балам Усенов Темирлан, дарегибиз туура эмес",

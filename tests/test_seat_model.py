@@ -24,13 +24,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
     run_state_machine_as_test
 from sqlalchemy import select
 
-from portal.admission import registration
+from portal.admission import cancelling, registration
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Applicant, Application, School, SeatPool
 from tests.fuzzing import examples
 from tests.scenario import STAGE2
 from tests.seat_world import build_seat_world, child_pin, empty_every_table, parent_pin
+from tests.builders import SECRET
 
 SCHOOLS = ("S-1", "S-2")
 CANCEL_LIMIT = 3  # the campaign default (R8)
@@ -120,7 +121,7 @@ class SeatMachine(RuleBasedStateMachine):
         child = data.draw(st.sampled_from(self.world.children), label="child")
         expected = self.model.register(child, school, twin_of=self._twins_of(child))
         got = self._attempt(lambda: registration.register(self._applicant(child), child_pin(child), school, "ky",
-                                                          now=NOW))
+                                                          now=NOW, secret=SECRET))
         self._expect("register a child", expected, got)
 
     # (A child already registered is tried by `register_a_child`; these two rules
@@ -136,7 +137,7 @@ class SeatMachine(RuleBasedStateMachine):
         if expected is None:
             self.model = trial
         got = self._attempt(lambda: registration.register_together(
-            self._applicant(first), [child_pin(first), child_pin(second)], school, "ky", now=NOW))
+            self._applicant(first), [child_pin(first), child_pin(second)], school, "ky", now=NOW, secret=SECRET))
         self._expect("register the twins together", expected, got)
 
     @precondition(lambda self: self.world.teacher[1] not in self.model.holding)
@@ -145,7 +146,7 @@ class SeatMachine(RuleBasedStateMachine):
         _, child, teaches_at = self.world.teacher
         expected = self.model.register(child, school, teacher_at=teaches_at, as_teacher=True)
         got = self._attempt(lambda: registration.register(self._applicant(child), child_pin(child), school, "ky",
-                                                          now=NOW, category="teacher"))
+                                                          now=NOW, category="teacher", secret=SECRET))
         self._expect("register the teacher's child", expected, got)
 
     @precondition(lambda self: self.model.holding)
@@ -154,7 +155,7 @@ class SeatMachine(RuleBasedStateMachine):
         child = data.draw(st.sampled_from(sorted(self.model.holding)), label="child")
         expected = self.model.cancel(child)
         number = self._number(child)
-        got = self._attempt(lambda: registration.cancel(self._applicant(child), number, now=NOW))
+        got = self._attempt(lambda: cancelling.cancel(self._applicant(child), number, now=NOW))
         self._expect("cancel", expected, got)
 
     @precondition(lambda self: self.model.holding)
@@ -167,7 +168,7 @@ class SeatMachine(RuleBasedStateMachine):
         if expected is None:
             self.model = trial  # all or nothing
         number = self._number(child)
-        got = self._attempt(lambda: registration.move(self._applicant(child), number, school, "ky", now=NOW))
+        got = self._attempt(lambda: cancelling.move(self._applicant(child), number, school, "ky", now=NOW, secret=SECRET))
         self._expect("move", expected, got)
 
     # --- what must hold after every step -----------------------------------------

@@ -14,12 +14,13 @@ import re
 import pytest
 from sqlalchemy import event, select
 
-from portal.admission import registration
+from portal.admission import cancelling, registration
 from portal.admission.errors import AdmissionError
 from portal.extensions import db
 from portal.models import Applicant
 from tests.scenario import STAGE2
 from tests.seat_world import build_seat_world, child_pin, parent_pin
+from tests.builders import SECRET
 
 READS_THE_POOL = re.compile(r"^\s*(SELECT|WITH)\b.*\b(FROM|JOIN)\s+\"?seat_pools\"?\b", re.S | re.I)
 UPDATES_THE_POOL = re.compile(r"^\s*UPDATE\s+\"?seat_pools\"?\s", re.I)
@@ -77,7 +78,7 @@ def test_r3_a_registration_takes_its_seat_with_one_conditional_update_and_no_rea
     build_seat_world(now=STAGE2, seats={"S-1": 2}, twins=False, teacher=False)
     applicant = _applicant(0)
     with statements() as sent:
-        registration.register(applicant, child_pin(0), "S-1", "ky", now=STAGE2)
+        registration.register(applicant, child_pin(0), "S-1", "ky", now=STAGE2, secret=SECRET)
     assert_one_conditional_take(sent)
     assert not [s for s in sent if READS_THE_POOL.match(s)]
     db.session.commit()
@@ -85,11 +86,11 @@ def test_r3_a_registration_takes_its_seat_with_one_conditional_update_and_no_rea
 
 def test_r3_a_full_pool_is_refused_by_the_same_update_not_by_a_read(app, statements):
     build_seat_world(now=STAGE2, seats={"S-1": 1}, twins=False, teacher=False)
-    registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE2)
+    registration.register(_applicant(0), child_pin(0), "S-1", "ky", now=STAGE2, secret=SECRET)
     db.session.commit()
     applicant = _applicant(1)
     with statements() as sent, pytest.raises(AdmissionError) as refused:
-        registration.register(applicant, child_pin(1), "S-1", "ky", now=STAGE2)
+        registration.register(applicant, child_pin(1), "S-1", "ky", now=STAGE2, secret=SECRET)
     assert refused.value.code == "no_free_seats"
     take = assert_one_conditional_take(sent)
     # Only after the UPDATE found no free seat may the pool be read (to tell "full" from "no such pool").
@@ -100,10 +101,10 @@ def test_r3_a_full_pool_is_refused_by_the_same_update_not_by_a_read(app, stateme
 def test_r3_a_move_takes_the_new_seat_the_same_way(app, statements):
     build_seat_world(now=STAGE2, seats={"S-1": 1, "S-2": 1}, twins=False, teacher=False, stage=2)
     applicant = _applicant(0)
-    number = registration.register(applicant, child_pin(0), "S-1", "ky", now=STAGE2).number
+    number = registration.register(applicant, child_pin(0), "S-1", "ky", now=STAGE2, secret=SECRET).number
     db.session.commit()
     with statements() as sent:
-        registration.move(applicant, number, "S-2", "ky", now=STAGE2)
+        cancelling.move(applicant, number, "S-2", "ky", now=STAGE2, secret=SECRET)
     # The old seat is given back by an UPDATE too; the new one is taken conditionally, unread.
     on_pool = _pool_statements(sent)
     assert not [s for _, s in on_pool if READS_THE_POOL.match(s)]

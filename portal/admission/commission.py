@@ -10,14 +10,16 @@ from sqlalchemy.orm import joinedload
 from portal.admission import seats
 from portal.admission.calendar import stage_at
 from portal.admission.errors import AdmissionError
-from portal.admission.registration import Family, _new_application, active_application
+from portal.admission.applications import active_application
+from portal.admission.family import Family
+from portal.admission.registration import new_application
 from portal.extensions import db
 from portal.models import LANGUAGES, Applicant, CommissionDecision, District, School
 from portal.registry import RegistryUnavailable, get_registry
 
 
 def record_decision(campaign, *, district_id, number, decided_on, child_pin, applicant_pin,
-                    school_code, language, grounds, now, recorded_by_id=None):
+                    school_code, language, grounds, now, secret, recorded_by_id=None):
     """Record a decision and admit the child; returns the CommissionDecision."""
     if not (number and grounds and decided_on) or language not in LANGUAGES:
         raise AdmissionError("validation_error")
@@ -52,11 +54,11 @@ def record_decision(campaign, *, district_id, number, decided_on, child_pin, app
         applicant = Applicant(pin=applicant_pin)  # no contact yet: told when they first sign in
         db.session.add(applicant)
         db.session.flush()
-    application = _new_application(
+    application = new_application(
         campaign, applicant, Family(child=child, link=link, parents=parents), school, language,
         # A late admission after closing is recorded as of the last stage.
         stage=stage_at(campaign, now) or 2, category="commission", over_quota=over_quota, taken=taken,
-        status="admitted_by_commission", by="commission", notify="commission_decision",
+        status="admitted_by_commission", by="commission", notify="commission_decision", secret=secret,
     )
     decision = CommissionDecision(
         campaign_id=campaign.id, district_id=district_id, number=number, decided_on=decided_on,

@@ -157,6 +157,15 @@ def store_draft_document(stream, *, filename, owner_pin, kind, replaces=None):
     return document
 
 
+def draft_document(owner_pin, document_id):
+    """A document this person uploaded and has not yet attached to an application;
+    None for anyone else's, an attached one, or a missing one."""
+    document = db.session.get(Document, document_id) if document_id else None
+    if document is None or document.owner_pin != owner_pin or document.application_id is not None:
+        return None
+    return document
+
+
 def discard(document):
     """Delete an unattached document: the row now, the file once the deletion
     is committed (a rollback keeps both)."""

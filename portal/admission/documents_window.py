@@ -20,7 +20,7 @@ from portal.admission.calendar import documents_deadline_passed, local_date
 from portal.admission.errors import AdmissionError
 from portal.admission.status import change_status
 from portal.extensions import db
-from portal.models import Application
+from portal.models import AWAITING_DOCUMENTS, Application
 from portal.notifications import notify_applicant, notify_contacts
 
 
@@ -39,7 +39,7 @@ def documents_missing(campaign, *, within, now, limit=None):
         return []
     return db.session.scalars(
         select(Application)
-        .where(Application.campaign_id == campaign.id, Application.status == "registered", within)
+        .where(Application.campaign_id == campaign.id, Application.status.in_(AWAITING_DOCUMENTS), within)
         .order_by(Application.school_id, Application.language, Application.queue_no)
         .limit(limit)
     ).all()
@@ -47,7 +47,7 @@ def documents_missing(campaign, *, within, now, limit=None):
 
 def may_release_for_missing_documents(application, now):
     """Whether the director may release this seat now (R11, 2026)."""
-    return application.status == "registered" and documents_deadline_passed(application.campaign, now)
+    return application.status in AWAITING_DOCUMENTS and documents_deadline_passed(application.campaign, now)
 
 
 def release_for_missing_documents(application, *, reason, by, now):
@@ -73,7 +73,7 @@ def release_missing(campaign, *, now):
         return []
     waiting = db.session.scalars(
         select(Application)
-        .where(Application.campaign_id == campaign.id, Application.status == "registered")
+        .where(Application.campaign_id == campaign.id, Application.status.in_(AWAITING_DOCUMENTS))
         .order_by(Application.id)
         .with_for_update(skip_locked=True)
     ).all()
@@ -92,7 +92,7 @@ def send_reminders(campaign, *, now):
     if not due or today < campaign.documents_from - timedelta(days=max(due)):
         return 0
     waiting = db.session.scalars(
-        select(Application).where(Application.campaign_id == campaign.id, Application.status == "registered")
+        select(Application).where(Application.campaign_id == campaign.id, Application.status.in_(AWAITING_DOCUMENTS))
     ).all()
     sent = 0
     for days in due:
@@ -106,6 +106,7 @@ def send_reminders(campaign, *, now):
                     "number": application.number,
                     "child_first_name": application.child_first_name,
                     "until": campaign.documents_until.strftime("%d.%m.%Y"),
+                    "release_without_documents": bool(campaign.setting("release_without_documents")),
                 },
             )
             sent += any(message_id is not None for message_id in ids)

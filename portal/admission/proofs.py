@@ -32,7 +32,8 @@ from portal.admission import claims, seats
 from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.errors import MESSAGES as ADMISSION_MESSAGES
 from portal.admission.errors import AdmissionError, Refusal
-from portal.admission.registration import active_application, catchment_school_ids, family_of
+from portal.admission.applications import active_application
+from portal.admission.family import catchment_school_ids, family_of
 from portal.admission.status import change_status
 from portal.extensions import db
 from portal.models import Application, ApplicationEvent, ClaimedChild, Document

@@ -48,6 +48,9 @@ class QuotaChangeRefused(Refusal):
     MESSAGES = MESSAGES
 
 
+CONFIRMED = ("confirmed_by_director", "confirmed_automatically")
+
+
 def school_quota(campaign, school_id):
     return db.session.scalars(
         select(SchoolQuota).where(SchoolQuota.campaign_id == campaign.id, SchoolQuota.school_id == school_id)
@@ -60,6 +63,16 @@ def _class_sets(quota):
         .where(ClassSet.campaign_id == quota.campaign_id, ClassSet.school_id == quota.school_id)
         .order_by(ClassSet.number)
     ).all()
+
+
+def may_change(quota, now):
+    """R5: the director may still change (and confirm) this quota: a draft, before the deadline."""
+    return quota.state == "draft" and now <= quota_deadline(quota.campaign)
+
+
+def may_approve(quota):
+    """§17: the district approves a quota the director (or the deadline) confirmed."""
+    return quota.state in CONFIRMED
 
 
 def _check_open(campaign, quota, now):
@@ -171,7 +184,7 @@ def confirm_by_director(campaign, quota, user_id, *, now):
 
 def approve_by_district(campaign, quota, user_id, *, now):
     """§17: the district confirms the quota the director (or the deadline) confirmed."""
-    if quota.state not in ("confirmed_by_director", "confirmed_automatically"):
+    if not may_approve(quota):
         raise QuotaChangeRefused("not_confirmed_by_director")
     quota.state = "approved_by_district"
     quota.district_approved_at, quota.district_approved_by_id = now, user_id

@@ -1,23 +1,23 @@
-"""Registering, cancelling and moving applications: rules R1-R3 and R6-R10.
+"""Registering a child (R1-R3, R6, R7, R9, R10): the rules checked in order,
+the seat taken, the application written and the parent told.
 
 Every function takes plain values or models, flushes (never commits) and
 raises `AdmissionError` on refusal; the caller (form, API, admin, job)
-commits on success and rolls back on refusal.
+commits on success and rolls back on refusal. The secret that makes numbers
+unguessable is an argument (`secret`): the domain reads no configuration.
 """
 import logging
-from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.admission import claims, reference, seats
 from portal.admission.calendar import proof_check_deadline, stage_at
+from portal.admission.campaigns import campaign_or_closed
 from portal.admission.constraints import RegistrationFault, breaks_one_active_application, constraint_of
 from portal.admission.errors import AdmissionError
+from portal.admission.family import check_eligibility, family_of, is_teacher
 from portal.admission.numbers import application_number
-from portal.admission.sign_in import require_confirmation
-from portal.admission.status import change_status
 from portal.extensions import db
 from portal.models import (
     LANGUAGES,
@@ -25,135 +25,13 @@ from portal.models import (
     ApplicationEvent,
     Document,
     MicrodistrictAddress,
-    School,
     SeatPool,
-    Teacher,
 )
 from portal.notifications import notify_applicant
-from portal.registry import RegistryUnavailable, get_registry
 
 log = logging.getLogger(__name__)
 
 REGISTERED = "registered"
-# The applicant may cancel until the school has enrolled the child.
-CANCELLABLE = ("registered", "documents_received")
-
-
-def current_campaign():
-    """The campaign now running: the newest one (kept a few seconds: `reference`)."""
-    return reference.campaign()
-
-
-def _campaign_or_closed():
-    campaign = current_campaign()
-    if campaign is None:
-        raise AdmissionError("registration_closed")
-    return campaign
-
-
-def _registry_call(function, *args):
-    try:
-        return function(*args)
-    except RegistryUnavailable:
-        raise AdmissionError("registry_unavailable") from None
-
-
-@dataclass
-class Family:
-    """What the registry says about a child and the person applying for it."""
-
-    child: object  # registry Person
-    link: object  # the applicant's Link to the child
-    parents: list  # [(Link, Person)] of everyone linked to the child
-    applicant_children: list = ()  # [(Link, Person)]: the applicant's children, this one included
-    claim: object = None  # the applicant's ClaimedChild where the link is a claim, not the registry's
-
-    @property
-    def as_representative(self):
-        return self.link.relation == "guardian"
-
-
-def family_of(applicant_pin, child_pin):
-    """The child and the applicant's link to it (R9: parent or legal representative).
-
-    The registry's link first; without one, the child the applicant added in the
-    cabinet (a live claim, `claims`) counts as a parent link: the claimed child as
-    the claim describes it (or as the registry does, where it knows the PIN), with
-    the applicant as its only parent (R2: the applicant's registered address)."""
-    child, parents, applicant_children = _registry_call(get_registry().family, child_pin, applicant_pin)
-    link = next((link for link, _ in parents if link.parent_pin == applicant_pin), None)
-    if link is None and not parents:
-        claimed = _claimed_family(applicant_pin, child_pin, child)
-        if claimed is not None:
-            return claimed
-    if child is None:
-        raise AdmissionError("not_in_registry")
-    if link is None:
-        raise AdmissionError("not_parent_of_child")
-    return Family(child=child, link=link, parents=parents, applicant_children=applicant_children)
-
-
-def _claimed_family(applicant_pin, child_pin, registry_child):
-    """The Family of a child the applicant claimed, or None without a live claim.
-    A child the registry links to anyone never gets here (the registry decides)."""
-    claim = claims.live_claim_of_applicant_pin(applicant_pin, child_pin)
-    if claim is None:
-        return None
-    applicant_person = claims.ask_registry("person", applicant_pin)
-    if applicant_person is None:
-        raise AdmissionError("not_in_registry")
-    link = claims.link_of(claim, applicant_person)
-    child = registry_child or claims.person_of(claim)
-    # The applicant's other children, for twins (R6): the registry's and the claimed.
-    others = list(claims.ask_registry("children_of", applicant_pin))
-    others += [(claims.link_of(other, applicant_person), claims.person_of(other))
-               for other in claims.live_claims(claim.applicant_id)]
-    return Family(child=child, link=link, parents=[(link, applicant_person)], applicant_children=others,
-                  claim=claim)
-
-
-def check_eligibility(campaign, family):
-    """R1/R12: born within the campaign's range and with identity documents.
-
-    Born after the range: refused. Born before it (older children, §9), or
-    without documents of the child or of the applicant: only by a commission
-    decision.
-    """
-    refusal = child_refusal(campaign, family.child)
-    if refusal is not None:
-        raise refusal
-    applicant = next((p for link, p in family.parents if link is family.link), None)
-    if applicant is not None and not applicant.has_documents:
-        raise AdmissionError("commission_required")
-
-
-def child_refusal(campaign, child):
-    """R1/R12 as far as the child alone decides (the children page says it before the
-    parent starts): the refusal a registration of this child meets, or None."""
-    if child.birth_date > campaign.birth_to:
-        return AdmissionError(
-            "not_eligible_age",
-            birth_from=campaign.birth_from.strftime("%d.%m.%Y"),
-            birth_to=campaign.birth_to.strftime("%d.%m.%Y"),
-        )
-    if child.birth_date < campaign.birth_from or not child.has_documents:
-        return AdmissionError("commission_required")
-    return None
-
-
-def catchment_school_ids(family):
-    """R2 stage 1: schools whose microdistrict holds the registered address of
-    the applicant or of another parent (legal representative) of the child."""
-    addresses = {person.address_id for _, person in family.parents if person.address_id}
-    if not addresses:
-        return set()
-    return set(
-        db.session.scalars(
-            select(MicrodistrictAddress.school_id)
-            .where(MicrodistrictAddress.address_id.in_(addresses))
-            .distinct()
-        )
-    )
 
 
 def _school(code):
@@ -163,16 +41,6 @@ def _school(code):
     if not school.participates:
         raise AdmissionError("school_not_available")
     return school
-
-
-def active_application(campaign, child_pin):
-    return db.session.scalars(
-        select(Application).where(
-            Application.campaign_id == campaign.id,
-            Application.child_pin == child_pin,
-            Application.is_active.is_(True),
-        )
-    ).first()
 
 
 def _facts(campaign, family, school):
@@ -215,16 +83,6 @@ def _check_representative(campaign, applicant, child_pin, document):
         raise AdmissionError("representative_limit_reached", limit=limit)
 
 
-def _is_teacher(applicant_pin, school):
-    return db.session.get(Teacher, (applicant_pin, school.id)) is not None
-
-
-def is_teacher_of(applicant_pin, school_code):
-    """R7: the teacher registry lists this applicant at this school (by its code)."""
-    school = db.session.scalars(select(School).where(School.code == school_code)).first()
-    return school is not None and _is_teacher(applicant_pin, school)
-
-
 def _teacher_proof_rejected(campaign, child_pin, school):
     """R7: the school's director rejected an uploaded teacher proof for this child
     in this campaign; another upload does not reopen it (the way is an appeal, R16)."""
@@ -260,11 +118,12 @@ def _twin_admitted_within_quota(campaign, family, school, language):
     ).first()
 
 
-def register(applicant, child_pin, school_code, language, *, now, category=None, document=None,
+def register(applicant, child_pin, school_code, language, *, now, secret, category=None, document=None,
              notify="application_registered", contact_id=None):
     """Register one child (R1-R3, R6, R7, R9, R10). Returns the new Application.
-    `contact_id`: the contact the applicant signed in with (None: Түндүк)."""
-    campaign = _campaign_or_closed()
+    `contact_id`: the contact the applicant signed in with (None: Түндүк);
+    `secret`: the key of the application numbers (`numbers`)."""
+    campaign = campaign_or_closed()
     stage = stage_at(campaign, now)
     if stage not in (1, 2):
         raise AdmissionError("registration_closed")
@@ -293,7 +152,7 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         # R7 (§24): over the quota, at the school where the parent teaches,
         # proven by the teacher registry (at once) or by a document the
         # director checks (until then the admission awaits the check).
-        if not _is_teacher(applicant.pin, school):
+        if not is_teacher(applicant.pin, school):
             if _teacher_proof_rejected(campaign, child_pin, school):
                 raise AdmissionError("proof_rejected")
             if document is None or document.kind != "teacher_proof":
@@ -322,10 +181,10 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
         if over_quota or not _pool_exists(campaign, school, language):
             raise AdmissionError("validation_error")
         raise AdmissionError("no_free_seats")
-    application = _new_application(
+    application = new_application(
         campaign, applicant, family, school, language, stage, category, over_quota, taken,
         twin_group=(twin.twin_group or twin.number) if twin is not None else None, notify=notify,
-        contact_id=contact_id,
+        contact_id=contact_id, secret=secret,
         proof=proof, claim=family.claim,
     )
     application.known_cancellations_used = facts.cancelled
@@ -336,13 +195,15 @@ def register(applicant, child_pin, school_code, language, *, now, category=None,
     return application
 
 
-def register_together(applicant, child_pins, school_code, language, *, now, document=None, contact_id=None):
+def register_together(applicant, child_pins, school_code, language, *, now, secret, document=None,
+                      contact_id=None):
     """R6: twins (triplets...) in one submission: the first within the quota,
     the others over it, all or none."""
-    first = register(applicant, child_pins[0], school_code, language, now=now, document=document,
+    first = register(applicant, child_pins[0], school_code, language, now=now, secret=secret, document=document,
                      contact_id=contact_id)
     others = [
-        register(applicant, pin, school_code, language, now=now, document=document, contact_id=contact_id)
+        register(applicant, pin, school_code, language, now=now, secret=secret, document=document,
+                 contact_id=contact_id)
         for pin in child_pins[1:]
     ]
     for application in others:
@@ -362,9 +223,11 @@ def _pool_exists(campaign, school, language):
     ) > 0
 
 
-def _new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
-                     twin_group=None, status=REGISTERED, by="applicant", notify="application_registered",
-                     contact_id=None, proof=None, claim=None):
+def new_application(campaign, applicant, family, school, language, stage, category, over_quota, taken, *,
+                    secret, twin_group=None, status=REGISTERED, by="applicant", notify="application_registered",
+                    contact_id=None, proof=None, claim=None):
+    """Write the application of a child whose seat (`taken`) is held, its first
+    history event, and the message to the applicant (`notify`: a template, or None)."""
     pool_id, queue_no, holders = taken
     child = family.child
     application = Application(
@@ -373,7 +236,7 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
             region_code=school.district.region.code,
             pool_id=pool_id,
             queue_no=queue_no,
-            secret=current_app.config["SECRET_KEY"],
+            secret=secret,
         ),
         campaign_id=campaign.id,
         applicant_id=applicant.id,
@@ -424,93 +287,3 @@ def _new_application(campaign, applicant, family, school, language, stage, categ
                          claim_check_until=claims.claim_check_deadline(campaign).strftime("%d.%m.%Y"))
         notify_applicant(applicant, notify, application, extra=extra)
     return application
-
-
-def _own_application(applicant, number, *, lock=False):
-    query = select(Application).where(
-        Application.number == number, Application.applicant_id == applicant.id
-    )
-    if lock:
-        query = query.with_for_update()
-    application = db.session.scalars(query).first()
-    if application is None:
-        raise AdmissionError("not_found")
-    return application
-
-
-def cancellations_used(campaign_id, child_pin):
-    """R8 counts the cancellations of a child's registrations in a campaign,
-    whoever of its parents made them, moves included."""
-    return db.session.scalar(
-        select(func.count(Application.id)).where(
-            Application.campaign_id == campaign_id,
-            Application.child_pin == child_pin,
-            Application.status == "cancelled",
-        )
-    )
-
-
-def cancellations_left(application):
-    limit = application.campaign.setting("cancel_limit")
-    used = application.known_cancellations_used
-    if used is None:
-        used = cancellations_used(application.campaign_id, application.child_pin)
-    return max(limit - used, 0)
-
-
-def _cancel(application, *, by, note=None, check_only=False):
-    campaign = application.campaign
-    limit = campaign.setting("cancel_limit")
-    if application.status not in CANCELLABLE:
-        raise AdmissionError("not_allowed")
-    if cancellations_used(campaign.id, application.child_pin) >= limit:
-        raise AdmissionError("cancel_limit_reached", limit=limit)
-    if not check_only:
-        change_status(application, "cancelled", by=by, note=note)
-
-
-def cancel(applicant, number, *, now, contact_id=None, confirmation_code=None, locale="ky"):
-    """R8: cancel an application; at most `cancel_limit` times per child. From
-    another contact than the one it was made from, only with that contact's code."""
-    application = _own_application(applicant, number, lock=True)
-    _cancel(application, by="applicant", check_only=True)
-    require_confirmation(application, acting_contact_id=contact_id, code=confirmation_code, now=now, locale=locale)
-    _cancel(application, by="applicant")
-    notify_applicant(applicant, "application_cancelled", application)
-    return application
-
-
-def move(applicant, number, school_code, language, *, now, contact_id=None, confirmation_code=None, locale="ky"):
-    """Stage 2: move to another school. Counts as a cancellation (R8); all or
-    nothing. From another contact than the one the application was made from,
-    only with that contact's code."""
-    application = _own_application(applicant, number, lock=True)
-    campaign = application.campaign
-    if stage_at(campaign, now) != 2:
-        raise AdmissionError("registration_closed")
-    if application.school.code == school_code and application.language == language:
-        raise AdmissionError("validation_error")
-    _cancel(application, by="applicant", check_only=True)
-    require_confirmation(application, acting_contact_id=contact_id, code=confirmation_code, now=now, locale=locale)
-    _cancel(application, by="applicant", note="moved")
-    moved = register(applicant, application.child_pin, school_code, language, now=now, notify=None,
-                     contact_id=contact_id)
-    notify_applicant(applicant, "application_moved", moved, previous=application)
-    return moved
-
-
-def position(application):
-    """The place in the school's first-come-first-served order, among active applications."""
-    if not application.is_active:
-        return None
-    if application.known_position is not None:
-        return application.known_position
-    return db.session.scalar(
-        select(func.count(Application.id)).where(
-            Application.campaign_id == application.campaign_id,
-            Application.school_id == application.school_id,
-            Application.language == application.language,
-            Application.is_active.is_(True),
-            Application.queue_no <= application.queue_no,
-        )
-    )

@@ -1,7 +1,8 @@
 """The JSON shapes of data-formats.md."""
 from portal.admission import claims as claimed
 from portal.admission.calendar import proof_check_deadline
-from portal.admission.registration import cancellations_left, position
+from portal.admission.applications import position
+from portal.admission.cancelling import cancellations_left
 
 
 def _name(record, locale):

@@ -9,73 +9,32 @@ from datetime import date
 
 from flask import current_app, g, jsonify, request
 from flask_babel import get_locale
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock
-from portal.admission import claims, documents, registration, schools as school_choice, sign_in, sign_out
+from portal.admission import applications, cancelling, claims, documents, family, registration, sign_in, sign_out
+from portal.admission import schools as school_choice
+from portal.admission.calendar import stage_at
 from portal.admission.errors import AdmissionError, Refusal
 from portal.api import serializers
 from portal.api.openapi import document as openapi_document
 from portal.audit import set_request_actor
-from portal.errors import RETRY_AFTER_SECONDS, database_unavailable
+from portal.errors import HTTP_STATUS, database_unavailable, with_retry_after
 from portal.extensions import db
 from portal.unit_of_work import finish
 from portal.identity import IdentityRefused, IdentityUnavailable, get_state_identity
-from portal.models import LANGUAGES, Application
+from portal.models import LANGUAGES
 from portal.registry import RegistryUnavailable, get_registry
 from portal.reports import open_statistics
 
 log = logging.getLogger(__name__)
 
-STATUS = {
-    "validation_error": 422,
-    "not_in_registry": 404,
-    "not_parent_of_child": 403,
-    "not_eligible_age": 422,
-    "commission_required": 422,
-    "registration_closed": 409,
-    "outside_microdistrict": 422,
-    "no_free_seats": 409,
-    "already_registered": 409,
-    "cancel_limit_reached": 409,
-    "representative_limit_reached": 409,
-    "document_required": 422,
-    "document_limit_reached": 409,  # the form's drafts; the API keeps no unattached document
-    "appeal_limit_reached": 429,  # appeals (portal/admission/appeals.py)
-    "appeal_already_open": 409,
-    "unauthorized": 401,
-    "rate_limited": 429,
-    # Added codes (data-formats.md allows extending by adding):
-    "registry_unavailable": 503,
-    "school_not_available": 422,
-    "not_found": 404,
-    "not_allowed": 409,
-    "not_configured": 404,  # POST /auth/tunduk where no state identity is configured
-    "confirmation_required": 428,  # a code went to the contact the application was made from
-    "proof_rejected": 409,  # R7: the school rejected this child's teacher proof; the way is an appeal
-    # A child the parent adds (POST /children):
-    "child_already_shown": 409,
-    "child_linked_to_another_parent": 409,
-    "child_claimed_by_another": 409,
-    "child_already_added": 409,
-    "claim_data_mismatch": 422,
-    "service_unavailable": 503,  # the database was lost mid-request: nothing saved
-    "server_error": 500,
-}
-
-
 def error_response(error, **extra):
     body = {"error": {"code": error.code, "message": error.message}, **extra}
     response = jsonify(body)
-    response.status_code = STATUS[error.code]
-    if error.code == "registry_unavailable":
-        # Come back when the circuit breaker lets a probe through again.
-        response.headers["Retry-After"] = str(int(current_app.config["REGISTRY_BREAKER_RESET"]))
-    elif error.code == "service_unavailable":
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    response.status_code = HTTP_STATUS[error.code]
+    return with_retry_after(response, error.code)
 
 
 def api_error(code):
@@ -288,13 +247,14 @@ def create_application():
         else None
     document = None
     if upload is not None:
-        family = registration.family_of(g.applicant.pin, child_pin)
-        kind = documents.kind_for(as_representative=family.as_representative, category=category)
+        as_representative = family.family_of(g.applicant.pin, child_pin).as_representative
+        kind = documents.kind_for(as_representative=as_representative, category=category)
         document = documents.new_document(upload, owner_pin=g.applicant.pin, kind=kind)
     try:
         application = registration.register(
             g.applicant, child_pin, school_code, language,
-            now=clock.now(), category=category, document=document, contact_id=g.contact_id,
+            now=clock.now(), secret=current_app.config["SECRET_KEY"], category=category, document=document,
+            contact_id=g.contact_id,
         )
     except AdmissionError as error:
         if error.code != "already_registered":
@@ -314,40 +274,26 @@ def _already_registered(error, child_pin):
     (a retry after a lost answer, a double click), the answer carries it, place
     included, so the parent learns the outcome either way."""
     db.session.rollback()
-    held = db.session.scalars(select(Application).where(
-        Application.applicant_id == g.applicant.id, Application.child_pin == child_pin,
-        Application.is_active.is_(True))).first()
+    held = applications.held_application(g.applicant, child_pin)
     return error_response(error, **({"application": serializers.application(held)} if held else {}))
-
-
-def _own(number):
-    application = db.session.query(Application).filter_by(number=number, applicant_id=g.applicant.id).first()
-    if application is None:
-        raise AdmissionError("not_found")
-    return application
 
 
 @requires_applicant
 def list_applications():
-    rows = (
-        db.session.query(Application)
-        .filter_by(applicant_id=g.applicant.id)
-        .order_by(Application.id)
-        .all()
-    )
+    rows = applications.applications_of(g.applicant)
     return jsonify({"applications": [serializers.application(a) for a in rows]})
 
 
 @requires_applicant
 def get_application(number):
-    return jsonify(serializers.application(_own(number)))
+    return jsonify(serializers.application(applications.own_application(g.applicant, number)))
 
 
 @requires_applicant
 def cancel_application(number):
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else {}
-    application = registration.cancel(
+    application = cancelling.cancel(
         g.applicant, number, now=clock.now(), contact_id=g.contact_id,
         confirmation_code=_text(body, "confirmation_code", required=False), locale=_locale(),
     )
@@ -358,8 +304,9 @@ def cancel_application(number):
 @requires_applicant
 def move_application(number):
     body = _json_body()
-    moved = registration.move(
+    moved = cancelling.move(
         g.applicant, number, _text(body, "school_code"), _text(body, "language"), now=clock.now(),
+        secret=current_app.config["SECRET_KEY"],
         contact_id=g.contact_id, confirmation_code=_text(body, "confirmation_code", required=False),
         locale=_locale(),
     )
@@ -391,7 +338,7 @@ def free_seats():
 
     def answer():
         campaign, choices = school_choice.free_seats(district_code=district)
-        stage = registration.stage_at(campaign, clock.now()) if campaign else None
+        stage = stage_at(campaign, clock.now()) if campaign else None
         schools = [serializers.school(c, locale) for c in choices]
         if language:
             schools = [{**school, "languages": [entry for entry in school["languages"] if entry["language"] == language]}

@@ -1,6 +1,7 @@
 """All models, importable from one place: `from portal.models import School`."""
 from portal.models.applications import (  # noqa: F401
     ACTIVE_STATUSES,
+    AWAITING_DOCUMENTS,
     REJECTION_REASONS,
     OPEN_APPEAL_STATUSES,
     STATUSES,

@@ -27,6 +27,10 @@ from portal.models.types import UTCDateTime, sql_in, utcnow
 # rejected the proof of a teacher's child or of a legal representative and no
 # normal seat was due (R7, R9): the seat is released.
 ACTIVE_STATUSES = ("registered", "documents_received", "enrolled", "admitted_by_commission")
+# Admitted, the documents not yet received (R11, §21): reminded, listed as missing
+# after the window, counted as awaited. Those the status machine lets go to
+# `documents_received` (an upheld appeal aside).
+AWAITING_DOCUMENTS = ("registered", "admitted_by_commission")
 STATUSES = ACTIVE_STATUSES + ("cancelled", "documents_missing", "transferred_to_special_school", "proof_rejected")
 
 

@@ -1,48 +1,41 @@
 """After submitting: the confirmation, "my applications" with the status
 history and the place in the order, cancelling (R8, with a confirmation step),
 moving to another school in stage 2, and appeals to the district (R16)."""
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from forms.choices import grouped_options, options
 from forms.applications import AppealForm, CancelForm, MoveForm
 from forms.registration import SchoolForm
 from portal import clock
-from portal.admission import claims, registration
+from portal.admission import applications as parent_applications
+from portal.admission import cancelling, claims
+from portal.admission import schools as school_choice
 from portal.admission.appeals import file_appeal
-from portal.admission.calendar import proof_check_deadline, stage_at
+from portal.admission.calendar import proof_check_deadline
+from portal.admission.campaigns import current_campaign
 from portal.admission.errors import AdmissionError
-from portal.extensions import db
-from portal.models import Application, School
 from portal.public import edge
 from portal.public.edge import attempt, form_errors, render_form, signed_in
 from portal.public.labels import moment
-from portal.public.register_views import school_options, schools_now
 from portal.public.views import all_districts, district_choices
 
 
 def _own(number):
-    application = db.session.scalars(
-        select(Application).where(Application.number == number, Application.applicant_id == g.applicant.id)
-    ).first()
-    if application is None:
+    try:
+        return parent_applications.own_application(g.applicant, number)
+    except AdmissionError:
         abort(404)
-    return application
-
-
-def _stage(application):
-    return stage_at(application.campaign, clock.now())
 
 
 def _facts(application):
     """What a page tells about an application besides its own columns."""
     return {
-        "position": registration.position(application),
-        "cancellations_left": registration.cancellations_left(application),
+        "position": parent_applications.position(application),
+        "cancellations_left": cancelling.cancellations_left(application),
         "cancel_limit": application.campaign.setting("cancel_limit"),
-        "can_cancel": application.status in registration.CANCELLABLE,
-        "can_move": application.status in registration.CANCELLABLE and _stage(application) == 2,
+        "can_cancel": cancelling.may_cancel(application),
+        "can_move": cancelling.may_move(application, clock.now()),
         # R7, R9: until when the director may still check the uploaded proof.
         "proof_check_until": proof_check_deadline(application.campaign),
         # A child the parent added: the check of the original birth certificate.
@@ -54,24 +47,15 @@ def _facts(application):
 @signed_in
 def confirmation(number):
     application = _own(number)
-    together = [application]
-    if application.twin_group:
-        together = db.session.scalars(
-            select(Application)
-            .where(Application.applicant_id == g.applicant.id, Application.twin_group == application.twin_group,
-                   Application.is_active.is_(True))
-            .order_by(Application.id)
-        ).all()
-    return render_template("public/confirmation.html", application=application, together=together,
-                           campaign=application.campaign, position=registration.position)
+    return render_template("public/confirmation.html", application=application,
+                           together=parent_applications.registered_together(application),
+                           campaign=application.campaign, position=parent_applications.position)
 
 
 @signed_in
 def applications():
-    rows = db.session.scalars(
-        select(Application).where(Application.applicant_id == g.applicant.id).order_by(Application.id.desc())
-    ).all()
-    return render_template("public/applications.html", rows=rows, position=registration.position)
+    rows = parent_applications.applications_of(g.applicant, newest_first=True)
+    return render_template("public/applications.html", rows=rows, position=parent_applications.position)
 
 
 @signed_in
@@ -85,7 +69,7 @@ def cancel(number):
     row = _own(number)
     form = CancelForm()
     if form.validate_on_submit():
-        done, error = attempt(lambda: registration.cancel(
+        done, error = attempt(lambda: cancelling.cancel(
             g.applicant, number, now=clock.now(), contact_id=g.contact_id, confirmation_code=form.code(),
             locale=edge.locale()))
         if error is None:
@@ -111,12 +95,14 @@ def move(number):
     if not facts["can_move"]:
         return edge.unavailable(AdmissionError("not_allowed"))
     try:
-        stage, choices, district = schools_now(row.child_pin, request.args.get("district") or None)
+        offered_now = school_choice.offer_for_child(g.applicant.pin, row.child_pin, now=clock.now(),
+                                                    district_code=request.args.get("district") or None)
     except AdmissionError as error:
         return edge.unavailable(error)
+    stage, choices, district = offered_now.stage, offered_now.choices, offered_now.district_code
     form = SchoolForm()
     current = f"{row.school.code}:{row.language}"
-    offered = school_options(stage, choices, leave_out=current)
+    offered = offered_now.options(leave_out=current)
     form.choice.choices = options((value, value) for value in offered)
     if form.validate_on_submit():
         code, language = form.chosen()
@@ -134,14 +120,15 @@ def move_confirm(number):
     chosen = session.get("move") or {}
     if chosen.get("number") != number:
         return redirect(url_for("public.move", number=number))
-    target = db.session.scalars(select(School).where(School.code == chosen["school"])).first()
+    target = school_choice.school_by_code(chosen["school"])
     form = MoveForm()
     context = dict(form=form, application=row, target=target, language=chosen["language"], **_facts(row))
     if not form.validate_on_submit():
         return render_form("public/move_confirm.html", needs_code=False,
                            errors=form_errors(form, ("confirmation_code",)), **context)
-    moved, error = attempt(lambda: registration.move(
-        g.applicant, number, chosen["school"], chosen["language"], now=clock.now(), contact_id=g.contact_id,
+    moved, error = attempt(lambda: cancelling.move(
+        g.applicant, number, chosen["school"], chosen["language"], now=clock.now(),
+        secret=current_app.config["SECRET_KEY"], contact_id=g.contact_id,
         confirmation_code=form.code(), locale=edge.locale()))
     if error is not None:
         needs_code = _needs_code(form, error)
@@ -155,7 +142,7 @@ def move_confirm(number):
 @signed_in
 def appeal(number=None):
     row = _own(number) if number else None
-    campaign = registration.current_campaign()
+    campaign = current_campaign()
     if campaign is None:
         return edge.unavailable(AdmissionError("registration_closed"))
     form = AppealForm()

@@ -24,15 +24,21 @@ from flask_babel import gettext as _
 from portal import clock
 from portal.admission import claims, sign_in
 from portal.audit import set_request_actor
+from portal.errors import HTTP_STATUS, with_retry_after
 from portal.extensions import db
 from portal.unit_of_work import attempt  # noqa: F401  (the views' one way to commit)
 from portal.models import Applicant
 
-# Refusals shown with their own HTTP status; every other refusal re-renders the
-# form with 422.
-STATUS = {"registry_unavailable": 503, "rate_limited": 429, "unauthorized": 401, "not_found": 404,
-          "not_allowed": 409, "confirmation_required": 428, "appeal_limit_reached": 429,
-          "appeal_already_open": 409, "document_limit_reached": 409}
+# Refusals a page shows with their own HTTP status (`portal.errors.HTTP_STATUS`, the
+# API's): asking again cannot help now. Every other refusal re-renders the form, 422.
+OWN_STATUS = frozenset({"registry_unavailable", "rate_limited", "unauthorized", "not_found", "not_allowed",
+                        "confirmation_required", "appeal_limit_reached", "appeal_already_open",
+                        "document_limit_reached", "service_unavailable", "server_error"})
+
+
+def page_status(code):
+    """The HTTP status of a page that shows the refusal `code`."""
+    return HTTP_STATUS[code] if code in OWN_STATUS else 422
 SESSION_KEYS_KEPT_ON_SIGN_IN = ("lang",)
 
 
@@ -157,11 +163,9 @@ def render_form(template, error=None, *, errors=(), status=None, **context):
     if error is not None:
         errors.append((error.message, context.get("error_target")))
     if status is None and errors:
-        status = STATUS.get(error.code, 422) if error is not None else 422
+        status = page_status(error.code) if error is not None else 422
     response = make_response(render_template(template, errors=errors, error=error, **context), status or 200)
-    if error is not None and error.code == "registry_unavailable":
-        response.headers["Retry-After"] = str(int(current_app.config["REGISTRY_BREAKER_RESET"]))
-    return response
+    return with_retry_after(response, error.code) if error is not None else response
 
 
 # Fields whose first input carries an id of its own ("choice-0"): the summary links there.
@@ -183,6 +187,6 @@ def form_errors(form, order):
 def unavailable(error):
     """A page that could not be shown because the domain refused (mostly: the
     registry is not answering); it offers to try the same page again."""
-    return render_form("public/unavailable.html", error, status=STATUS.get(error.code, 422),
+    return render_form("public/unavailable.html", error, status=page_status(error.code),
                        retry=request.full_path.rstrip("?") if request.method == "GET" else None)
 

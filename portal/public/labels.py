@@ -22,6 +22,15 @@ CATEGORY = {
     "commission": _l("Commission decision"),
 }
 
+# Why an admission comes over the quota: told beside "over the quota", so that a
+# parent who sees free seats knows it takes none of them (R6, R7, R12).
+OVER_QUOTA_WHY = {
+    "teacher": _l("Children of the school's teachers are admitted over the quota: no seat is taken from others."),
+    "twin": _l("Twins, triplets and quadruplets are admitted to the same school together: the brother or sister "
+               "comes over the quota, which grows for them, so no seat is taken from others."),
+    "commission": _l("Admitted by a decision of the commission, over the quota where the school is full."),
+}
+
 BY = {
     "applicant": _l("you"),
     "school": _l("the school"),
@@ -47,6 +56,10 @@ def proof_reason(code):
     return PROOF_REJECTION_REASON.get(code, code) if code else ""
 
 
+def over_quota_why(code):
+    return OVER_QUOTA_WHY.get(code, "") if code else ""
+
+
 def by(code):
     return BY.get(code, code)
 
@@ -69,5 +82,5 @@ def moment(value):
 def install(app):
     app.jinja_env.filters.update(
         status=status, language_name=language, category=category, by=by, day=day, moment=moment,
-        proof_reason=proof_reason,
+        proof_reason=proof_reason, over_quota_why=over_quota_why,
     )

@@ -1,25 +1,21 @@
 """Registering a child, one question per page: the children linked to the
 parent → (twins together) → school and language → about you (teacher, legal
 representative's act) → check your answers → confirmation."""
-from itertools import groupby
-
-from flask import g, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from forms.choices import options
 from forms.registration import AboutYouForm, ChildrenTogetherForm, SchoolForm, SubmitForm
 from portal import clock
-from portal.admission import claims, documents, registration
+from portal.admission import applications, claims, documents, family, registration
 from portal.admission import schools as school_choice
 from portal.admission.calendar import stage_at
+from portal.admission.campaigns import current_campaign
 from portal.admission.errors import AdmissionError
-from portal.extensions import db
-from portal.models import LIVE_CLAIM_STATES, Address, Application, Document, School
+from portal.models import LIVE_CLAIM_STATES
 from portal.public import edge
 from portal.public.edge import attempt, draft, form_errors, render_form, save_draft, signed_in
 from portal.public.views import all_districts, district_choices
-from portal.registry import RegistryUnavailable, get_registry
 
 # Where a refusal at submission sends the parent to change the answer.
 FIX_AT = {
@@ -34,33 +30,17 @@ FIX_AT = {
 }
 
 
-def _active_applications():
-    return {
-        application.child_pin: application
-        for application in db.session.scalars(
-            select(Application).where(Application.applicant_id == g.applicant.id, Application.is_active.is_(True))
-        )
-    }
-
-
-def _born_together(kids):
-    """Groups of two or more children born on the same day (twins, triplets...)."""
-    ordered = sorted(kids, key=lambda kid: kid[2].birth_date)
-    groups = [list(group) for _, group in groupby(ordered, key=lambda kid: kid[2].birth_date)]
-    return [group for group in groups if len(group) > 1]
-
-
 @signed_in
 def children():
     try:
         kids = edge.children()
     except AdmissionError as error:
         return edge.unavailable(error)
-    active = _active_applications()
-    together = [group for group in _born_together(kids) if not any(kid[2].pin in active for kid in group)]
-    campaign = registration.current_campaign()
+    active = applications.active_applications_of(g.applicant)
+    together = [group for group in family.born_together(kids) if not any(kid[2].pin in active for kid in group)]
+    campaign = current_campaign()
     stage = stage_at(campaign, clock.now()) if campaign else None
-    refusals = {person.pin: registration.child_refusal(campaign, person) for _, _, person in kids} if campaign else {}
+    refusals = {person.pin: family.child_refusal(campaign, person) for _, _, person in kids} if campaign else {}
     claimed = claims.claims_of(g.applicant.id)
     added = {claim.child_pin: claim.state for claim in claimed if claim.state in LIVE_CLAIM_STATES}
     rejected = [claim for claim in claimed if claim.state == "rejected"]
@@ -82,7 +62,7 @@ def begin(ref):
 @signed_in
 def together():
     try:
-        groups = _born_together(edge.children())
+        groups = family.born_together(edge.children())
     except AdmissionError as error:
         return edge.unavailable(error)
     form = ChildrenTogetherForm()
@@ -106,38 +86,8 @@ def _drafted_children():
     return [(ref, *edge.child(ref)) for ref in refs]
 
 
-def _home_district_code():
-    """The district of the parent's registered address: stage 2 starts there."""
-    try:
-        person = get_registry().person(g.applicant.pin)
-    except RegistryUnavailable:
-        return None
-    address = db.session.get(Address, person.address_id) if person and person.address_id else None
-    return address.district.code if address else None
-
-
-def school_options(stage, choices, *, leave_out=None):
-    """Radio values "CODE:language" of the pools a parent may choose now."""
-    return [
-        value
-        for choice in choices
-        for pool in choice.pools
-        if pool.free > 0 and stage in (1, 2)
-        for value in [f"{choice.school.code}:{pool.language}"]
-        if value != leave_out
-    ]
-
-
-def schools_now(child_pin, district_code):
-    """(stage, choices, district) for the school page; stage 2 lists one district."""
-    if district_code is None:
-        district_code = _home_district_code()
-    stage, choices = school_choice.schools_for_child(
-        g.applicant.pin, child_pin, now=clock.now(), district_code=district_code,
-    )
-    if stage == 2 and district_code is None:
-        choices = []  # no district chosen yet: ask for one rather than list the country
-    return stage, choices, district_code
+def _offer(child_pin, district_code):
+    return school_choice.offer_for_child(g.applicant.pin, child_pin, now=clock.now(), district_code=district_code)
 
 
 @signed_in
@@ -146,11 +96,12 @@ def school():
         kids = _drafted_children()
         if kids is None:
             return redirect(url_for("public.children"))
-        stage, choices, district_code = schools_now(kids[0][2].pin, request.args.get("district") or None)
+        offered_now = _offer(kids[0][2].pin, request.args.get("district") or None)
     except AdmissionError as error:
         return edge.unavailable(error)
+    stage, choices, district_code = offered_now.stage, offered_now.choices, offered_now.district_code
     form = SchoolForm()
-    offered = school_options(stage, choices)
+    offered = offered_now.options()
     form.choice.choices = options((value, value) for value in offered)
     if request.method == "GET" and draft().get("school"):
         form.choice.data = f"{draft()['school']}:{draft()['language']}"
@@ -172,12 +123,13 @@ def school_elsewhere():
         kids = _drafted_children()
         if kids is None:
             return redirect(url_for("public.children"))
-        stage, catchment, _ = schools_now(kids[0][2].pin, None)
+        catchment = _offer(kids[0][2].pin, None)
     except AdmissionError as error:
         return edge.unavailable(error)
+    stage = catchment.stage
     if stage != 1:
         return redirect(url_for("public.school"))
-    district = request.args.get("district") or _home_district_code()
+    district = request.args.get("district") or catchment.district_code
     choices = school_choice.free_seats(district_code=district)[1] if district else []
     offered = [f"{c.school.code}:{pool.language}" for c in choices for pool in c.pools]
     form = SchoolForm()
@@ -185,11 +137,8 @@ def school_elsewhere():
     error = None
     if form.validate_on_submit():
         code, language = form.chosen()
-        # A teacher's child may go to the teacher's school wherever the family
-        # lives (R7, §24): "about you" then asks the teacher question.
-        if form.choice.data in school_options(stage, catchment) or (
-            len(kids) == 1 and registration.is_teacher_of(g.applicant.pin, code)
-        ):
+        if school_choice.elsewhere_accepted(g.applicant.pin, catchment, form.choice.data, code,
+                                            child_count=len(kids)):
             save_draft(school=code, language=language)
             return redirect(url_for("public.about"))
         error = AdmissionError("outside_microdistrict")
@@ -197,20 +146,11 @@ def school_elsewhere():
     return render_form("public/school_elsewhere.html", error, form=form, kids=kids, stage=stage,
                        choices=choices, offered=offered, district=district, errors=errors,
                        error_target="#choice-0", districts=district_choices(all_districts()),
-                       stage2_opens=registration.current_campaign().stage2_opens)
-
-
-def _about_fields(kids, campaign):
-    """Which questions of "about you" apply: (teacher?, representative?)."""
-    representative = registration.family_of(g.applicant.pin, kids[0][2].pin).as_representative
-    # Twins come over quota as twins (R6); the teacher's priority is for one child.
-    teacher = "teacher" in (campaign.categories or []) and len(kids) == 1
-    return teacher, representative
+                       stage2_opens=current_campaign().stage2_opens)
 
 
 def _drafted_school():
-    code = draft().get("school")
-    return db.session.scalars(select(School).where(School.code == code)).first() if code else None
+    return school_choice.school_by_code(draft().get("school"))
 
 
 @signed_in
@@ -220,10 +160,10 @@ def about(step="about"):
     its own (step "proof"), so that other parents never see that field."""
     try:
         kids = _drafted_children()
-        campaign = registration.current_campaign()
+        campaign = current_campaign()
         if kids is None or campaign is None or _drafted_school() is None:
             return redirect(url_for("public.school"))
-        teacher, representative = _about_fields(kids, campaign)
+        teacher, representative = family.questions(campaign, g.applicant.pin, [person.pin for _, _, person in kids])
     except AdmissionError as error:
         return edge.unavailable(error)
     proof_step = step == "proof"
@@ -267,13 +207,18 @@ def _save_about(form, representative, proof_step):
     elif representative and not draft().get("document_id"):
         form.document.errors = [_("Upload the court act or the act of the social-development body.")]
         return None
+    elif proof_step and not draft().get("document_id"):
+        # Not on the school's list of teachers (else this page is skipped): the
+        # certificate is what the admission rests on (R7), asked here, not at the end.
+        form.document.errors = [_("Upload the certificate from the school that you work there.")]
+        return None
     if proof_step:
         return redirect(url_for("public.check"))
     is_teacher = bool(form.teacher) and form.teacher.data == "yes"
     save_draft(teacher=is_teacher)
     if not representative and not is_teacher:
         save_draft(document_id=None, document_name=None)  # a certificate from an earlier "yes"
-    if is_teacher and not representative:
+    if is_teacher and not representative and family.teacher_needs_proof(g.applicant.pin, draft().get("school")):
         return redirect(url_for("public.teacher_proof"))
     return redirect(url_for("public.check"))
 
@@ -285,22 +230,15 @@ def _render_about(form, kids, representative):
                        errors=errors)
 
 
-def _drafted_document():
-    document_id = draft().get("document_id")
-    document = db.session.get(Document, document_id) if document_id else None
-    if document is None or document.owner_pin != g.applicant.pin or document.application_id is not None:
-        return None
-    return document
-
-
 def _submit(kids, school_code, language, teacher):
-    now, document = clock.now(), _drafted_document()
+    now, document = clock.now(), documents.draft_document(g.applicant.pin, draft().get("document_id"))
+    secret = current_app.config["SECRET_KEY"]
     if len(kids) > 1:
         return registration.register_together(
-            g.applicant, [person.pin for _, _, person in kids], school_code, language, now=now, document=document,
-            contact_id=g.contact_id)
+            g.applicant, [person.pin for _, _, person in kids], school_code, language, now=now, secret=secret,
+            document=document, contact_id=g.contact_id)
     return [registration.register(
-        g.applicant, kids[0][2].pin, school_code, language, now=now,
+        g.applicant, kids[0][2].pin, school_code, language, now=now, secret=secret,
         category="teacher" if teacher else None, document=document, contact_id=g.contact_id)]
 
 

@@ -5,7 +5,7 @@ which lists its schools. The figures come through the open statistics cache
 grouped query every few seconds, however many people read it."""
 from flask import make_response, render_template
 
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.public.edge import locale
 from portal.reports import open_statistics
 

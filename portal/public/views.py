@@ -11,7 +11,7 @@ from forms.choices import grouped_options
 from portal import clock
 from portal.admission import schools as school_choice
 from portal.admission.calendar import stage_at
-from portal.admission.registration import current_campaign
+from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import District
 from portal.public.edge import locale

@@ -20,13 +20,13 @@ from sqlalchemy import Date, and_, case, cast, func, literal_column, select, tru
 from portal.admission.calendar import local_date, local_zone
 from portal.admission.seats import free_seats_sql
 from portal.extensions import db
-from portal.models import LANGUAGES, Application, ApplicationEvent, ClassSet, District, Region, School, SeatPool
+from portal.models import AWAITING_DOCUMENTS, LANGUAGES, Application, ApplicationEvent, ClassSet, District, Region, School, SeatPool
 
 # What each report level lists as its rows.
 ROW_LEVEL = {"nation": "region", "region": "district", "district": "school", "school": "language"}
 KNOWN_CATEGORIES = ("twin", "teacher", "commission")
 RECEIVED = ("documents_received", "enrolled")
-AWAITING = ("registered", "admitted_by_commission")
+AWAITING = AWAITING_DOCUMENTS
 
 
 def _application_counts():

@@ -227,3 +227,17 @@ def test_stage2_move_to_another_school(live, page):
     page.goto(live.url + "/free-seats?district=GB-LEN")
     page.shot("free-seats")
     no_horizontal_scroll(page)
+
+
+def test_the_free_seats_and_statistics_tables_fit_a_360_px_phone(live, page):
+    """The widest public tables (long school names, language names and "(full)") in
+    each language: nothing wider than the screen (a table once was 30 px too wide)."""
+    live.at(STAGE1)
+    district = "GB-LEN"  # the sample's district with the most schools
+    for lang in ("ky", "ru", "en"):
+        page.goto(f"{live.url}/lang/{lang}")
+        page.goto(f"{live.url}/free-seats?district={district}")
+        assert page.locator("table.seats tbody tr").count() > 0
+        no_horizontal_scroll(page)
+        page.goto(f"{live.url}/statistics")
+        no_horizontal_scroll(page)
