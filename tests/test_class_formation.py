@@ -3,7 +3,7 @@ checked by Hypothesis), then distributing, moving and locking with the
 database: who counts, what a lock forbids (in the domain and in the database),
 what happens to a child who leaves, and the audit trail of every change."""
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -173,7 +173,9 @@ class School:
     """A school of the campaign with class-sets, and helpers to admit children to it."""
 
     def __init__(self, *, class_sets=((1, "ky", 25), (2, "ky", 25)), campaign=None):
-        self.campaign = campaign or builders.create_campaign()
+        # The 2026 documents window: a list is locked only once it has opened (NOW lies within it).
+        self.campaign = campaign or builders.create_campaign(documents_from=date(2026, 8, 4),
+                                                             documents_until=date(2026, 9, 5))
         self.school = builders.create_school()
         self.class_sets = []
         for number, language, seats in class_sets:
