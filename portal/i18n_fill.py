@@ -3,7 +3,8 @@
     .venv/bin/python -m portal.i18n_fill FILE.json
     .venv/bin/python -m portal.i18n_tools update      # recompile
 
-FILE.json is `{msgid: {"ky": "...", "ru": "...", "en": "..."}}`. Only empty or fuzzy
+FILE.json is `{msgid: {"ky": "...", "ru": "...", "en": "..."}}`; a message with a
+context (pgettext) is keyed `"context\u0004msgid"`, as gettext joins them. Only empty or fuzzy
 entries are filled, so existing translations are never overwritten. When several
 people work in one tree, run both commands under `flock /tmp/mektep-i18n.lock`.
 """
@@ -23,7 +24,8 @@ def fill(translations):
             catalog = read_po(f, locale=lang)
         filled = 0
         for msgid, by_language in translations.items():
-            message = catalog.get(msgid)
+            context, _, bare = msgid.rpartition("\x04")
+            message = catalog.get(bare, context or None)
             if message is None:
                 print(f"{lang}: not in the catalogue (run i18n_tools update first): {msgid[:60]}")
                 continue

@@ -23,10 +23,12 @@ from portal.models import (
     Campaign,
     ClassAssignment,
     ClassList,
+    ClassListReopening,
     ClassSet,
     CommissionDecision,
     District,
     Document,
+    EnrolmentOrder,
     GradeStat,
     MicrodistrictAddress,
     Region,
@@ -43,7 +45,8 @@ OWN_DISTRICT = "rows of the user's district (its schools included)"
 SELF = "the user's own row"
 NOTHING = "nothing"
 
-BY_SCHOOL = (MicrodistrictAddress, GradeStat, SchoolQuota, ClassSet, ClassList, ClassAssignment, SeatPool,
+BY_SCHOOL = (MicrodistrictAddress, GradeStat, SchoolQuota, ClassSet, ClassList, ClassAssignment, ClassListReopening,
+             EnrolmentOrder, SeatPool,
              Application, ApplicationEvent, Document, School)
 
 

@@ -3,7 +3,7 @@ checked by Hypothesis), then distributing, moving and locking with the
 database: who counts, what a lock forbids (in the domain and in the database),
 what happens to a child who leaves, and the audit trail of every change."""
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -13,7 +13,7 @@ from sqlalchemy.exc import DatabaseError
 
 from portal.admission import class_lists
 from portal.admission.class_lists import ClassListRefused
-from portal.admission.classes import Child, ClassPlan, NoClassSets, distribute
+from portal.admission.classes import Child, ClassPlan, NoClassSets, distribute, place_among
 from portal.admission.status import change_status
 from portal.audit import acting_as
 from portal.extensions import db
@@ -173,7 +173,9 @@ class School:
     """A school of the campaign with class-sets, and helpers to admit children to it."""
 
     def __init__(self, *, class_sets=((1, "ky", 25), (2, "ky", 25)), campaign=None):
-        self.campaign = campaign or builders.create_campaign()
+        # The 2026 documents window: a list is locked only once it has opened (NOW lies within it).
+        self.campaign = campaign or builders.create_campaign(documents_from=date(2026, 8, 4),
+                                                             documents_until=date(2026, 9, 5))
         self.school = builders.create_school()
         self.class_sets = []
         for number, language, seats in class_sets:
@@ -390,3 +392,14 @@ def test_r15_every_change_is_in_the_audit_trail(app):
     lock = entries("class_lists")[-1]
     assert lock.action == "update" and lock.after["locked_by_id"] == school.director.id
     assert db.session.scalar(select(func.count()).select_from(ClassList)) == 1
+
+
+def test_r15_after_an_order_newcomers_join_the_classes_around_those_enrolled():
+    """`place_among`: twins stay together, the smallest class fills first, seats are kept."""
+    classes_now = [(ClassPlan(100, 25), 24, 12), (ClassPlan(101, 25), 20, 10)]
+    answer = place_among([Child(1, "F", "G"), Child(2, "M", "G"), Child(3, "F"), Child(4, "M")], classes_now)
+    assert answer[1] == answer[2] == 101  # the twins, into the class with room for both
+    assert Counter(answer.values()) == {101: 4}  # 24 + 0 and 20 + 4: the smaller class takes them
+    assert place_among([], classes_now) == {}
+    with pytest.raises(NoClassSets):
+        place_among([Child(1, "F")], [])

@@ -1,6 +1,7 @@
-"""The enrolment order (R15, issue #9): only from a locked class list, in Kyrgyz
-or Russian, as a PDF that renders (turned into an image here, and its text read
-back) and as a DOCX."""
+"""The enrolment order's document (R15, issues #9 and #14): only from a locked
+class list, rendered from the stored order in Kyrgyz or Russian, as a PDF that
+renders (turned into an image here, and its text read back, page numbers
+included) and as a DOCX."""
 import io
 from datetime import date
 
@@ -8,9 +9,10 @@ import pypdfium2
 import pytest
 from docx import Document
 
-from portal.admission import class_lists, enrolment_order
-from portal.admission.class_lists import ClassListRefused
-from tests.test_class_formation import School
+from portal.admission import class_lists, enrolment, enrolment_order
+from portal.admission.documents_window import mark_received
+from portal.admission.enrolment import EnrolmentRefused
+from tests.test_class_formation import NOW, School
 
 ORDER_DATE = date(2026, 8, 28)
 
@@ -19,16 +21,22 @@ def locked_school(*, children=6):
     school = School(class_sets=((1, "ky", 25), (2, "ky", 25), (3, "ru", 25)))
     kyrgyz = [school.admit() for _ in range(children)]
     russian = [school.admit(language="ru", last_name="Иванова", sex="F")]
+    for child in kyrgyz + russian:
+        mark_received(child, by="school", now=NOW)
     school.distribute("ky")
     school.distribute("ru")
     school.lock()
+    school.order = enrolment.issue_order(school.campaign, school.school, number="47-Б", order_date=ORDER_DATE,
+                                         staff_id=school.director.id, now=NOW)
     return school, kyrgyz + russian
 
 
+def document_of(school, language="ky"):
+    return enrolment_order.build_order(school.order, language=language)
+
+
 def pdf_of(school, language="ky"):
-    order = enrolment_order.build_order(school.campaign, school.school, language=language, number="47-Б",
-                                        order_date=ORDER_DATE)
-    return enrolment_order.order_pdf(order)
+    return enrolment_order.order_pdf(document_of(school, language))
 
 
 def pdf_text(data):
@@ -49,11 +57,11 @@ def rendered_page(data, index=0):
 
 def test_r15_the_order_is_issued_only_after_the_lock(app):
     school = School()
-    school.admit()
+    mark_received(school.admit(), by="school", now=NOW)
     school.distribute()
-    with pytest.raises(ClassListRefused) as refusal:
-        enrolment_order.build_order(school.campaign, school.school, language="ky", number="1",
-                                    order_date=ORDER_DATE)
+    with pytest.raises(EnrolmentRefused) as refusal:
+        enrolment.issue_order(school.campaign, school.school, number="1", order_date=ORDER_DATE,
+                              staff_id=school.director.id, now=NOW)
     assert refusal.value.code == "class_list_not_locked"
 
 
@@ -102,22 +110,30 @@ def test_r15_a_long_list_runs_over_pages(app):
     school, children = locked_school(children=60)
     data = pdf_of(school)
     document = pypdfium2.PdfDocument(data)
-    assert len(document) >= 2
+    pages = len(document)
+    assert pages >= 2
+    texts = [page.get_textpage().get_text_range() for page in document]
     document.close()
     text = pdf_text(data)
     assert all(enrolment_order.full_name(child) in text for child in children)
+    # Every page carries its number and the count ("Барак 1 / 3").
+    for index, page_text in enumerate(texts, 1):
+        assert f"Барак {index} / {pages}" in page_text, page_text[-200:]
+    russian = pdf_text(pdf_of(school, "ru"))
+    assert f"Страница {pages} из {pages}" in russian
 
 
 def test_r15_the_order_as_docx(app):
     school, children = locked_school()
-    order = enrolment_order.build_order(school.campaign, school.school, language="ky", number="47-Б",
-                                        order_date=ORDER_DATE)
-    document = Document(io.BytesIO(enrolment_order.order_docx(order)))
+    document = Document(io.BytesIO(enrolment_order.order_docx(document_of(school))))
     paragraphs = "\n".join(paragraph.text for paragraph in document.paragraphs)
     cells = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
     assert "БУЙРУК № 47-Б" in paragraphs and "1-А класс" in paragraphs
     assert len(document.tables) == 3
     assert all(enrolment_order.full_name(child) in cells for child in children)
+    # The footer numbers the pages with Word's own fields.
+    footer = document.sections[0].footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer and 'w:instr="NUMPAGES"' in footer and "Барак" in footer
 
 
 def test_r15_the_font_is_part_of_the_project(app):

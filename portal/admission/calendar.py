@@ -87,6 +87,12 @@ def documents_window_open(campaign, now):
     return campaign.documents_from <= local_date(now) <= campaign.documents_until
 
 
+def documents_window_opened(campaign, now):
+    """R11, R15: the document window has opened (from `documents_from`, local), and may
+    have ended since: a class list is locked only from then on (docs/rules.md)."""
+    return local_date(now) >= campaign.documents_from
+
+
 def documents_deadline_passed(campaign, now):
     """R11: the document window has ended (after `documents_until`, local)."""
     return local_date(now) > campaign.documents_until

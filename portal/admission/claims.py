@@ -5,7 +5,7 @@ The 2026 text, obligations of the applicant: "Если у родителя не 
 кабинете или обратиться в колл-центр". The parent gives the child's PIN, name,
 date of birth, sex and the birth certificate's series and number; the claim
 (`ClaimedChild`) is stored as *unverified* and counts as a parent link in the
-domain (`registration.family_of`): the child is registered under the normal
+domain (`family.family_of`): the child is registered under the normal
 rules (R1 from the claimed date of birth, R2 from the applicant's registered
 address, R3, R10...). The admission awaits the director's check of the original
 certificate, brought with the documents (§21), in the same queue as the proofs
@@ -58,7 +58,7 @@ def live_claim(applicant_id, child_pin):
 
 
 def live_claim_of_applicant_pin(applicant_pin, child_pin):
-    """As `live_claim`, by the applicant's PIN (what `registration.family_of` knows)."""
+    """As `live_claim`, by the applicant's PIN (what `family.family_of` knows)."""
     return db.session.scalars(_live(select(ClaimedChild).join(Applicant, ClaimedChild.applicant_id == Applicant.id)
                                     .where(Applicant.pin == applicant_pin,
                                            ClaimedChild.child_pin == child_pin))).first()

@@ -14,7 +14,13 @@ Decisions (docs/rules.md, R15):
   After the lock the placement stays as locked; the page shows the child as
   left, and the school issues a separate order for it.
 - A child admitted after the lock is in no class of the locked list; the page
-  lists it apart.
+  lists it apart. A district (or the ministry) reopens the list with a reason
+  (`reopen`); the director places such children and locks again, and a
+  supplementary order enrols them (`portal.admission.enrolment`).
+- A list is locked only once the documents window has opened (§19, §21: the
+  director checks the documents before enrolment; local date).
+- A child enrolled by an order keeps the class the order names: distributing
+  a reopened list places only the others, and a move of such a child is refused.
 """
 from dataclasses import dataclass, field
 
@@ -22,9 +28,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.admission import classes
+from portal.admission.calendar import documents_window_opened
 from portal.admission.errors import Refusal
 from portal.extensions import db
-from portal.models import ACTIVE_STATUSES, Application, ClassAssignment, ClassList, ClassSet
+from portal.models import (
+    ACTIVE_STATUSES,
+    Application,
+    ClassAssignment,
+    ClassList,
+    ClassListReopening,
+    ClassSet,
+    EnrolmentOrderEntry,
+)
 
 # The statuses of an admitted child (see above): the active ones.
 ADMITTED_STATUSES = ACTIVE_STATUSES
@@ -41,7 +56,13 @@ MESSAGES = {
     "not_admitted": _l("This child's application is no longer active: the child cannot be placed."),
     "children_not_placed": _l("Some admitted children are not placed in a class yet (%(count)s): "
                               "place them, or distribute again, before locking."),
+    "documents_window_not_open": _l("The class list can be locked only once the documents window has opened "
+                                    "(from %(date)s): the director checks the children's documents first."),
+    "reopen_not_locked": _l("The class list of this school is not locked: there is nothing to reopen."),
+    "reopen_reason_required": _l("Write the reason for reopening the class list (at most 1000 characters)."),
+    "child_in_order": _l("This child is enrolled by an order into this class: the child cannot be moved."),
 }
+REASON_MAX = 1000
 
 
 class ClassListRefused(Refusal):
@@ -161,18 +182,32 @@ def school_classes(campaign, school_id):
 
 # --- changing ----------------------------------------------------------------------------
 def distribute(campaign, school_id, language, *, now):
-    """R15: place every admitted child of `language` anew (hand moves are redone).
+    """R15: place every admitted child of `language` anew (hand moves are redone);
+    after an order, only the children it did not enrol (`place_among`).
 
     Returns how many placements changed."""
     _check_open(campaign, school_id)
     sets = class_sets(campaign, school_id, language)
-    children = admitted_children(campaign, school_id, language)
+    existing = placements(campaign, school_id)
+    in_order = enrolled_by_order(campaign, school_id)
+    # Children enrolled by an order stay in the class the order names.
+    fixed = {application_id: row for application_id, row in existing.items()
+             if application_id in in_order and row.class_set_id in {class_set.id for class_set in sets}}
+    children = [child for child in admitted_children(campaign, school_id, language) if child.id not in fixed]
     if children and not sets:
         raise ClassListRefused("no_class_sets")
-    plan = classes.distribute(
-        [classes.Child(child.id, child.child_sex, child.twin_group) for child in children],
-        [classes.ClassPlan(class_set.id, class_set.seats) for class_set in sets])
-    existing = placements(campaign, school_id)
+    newcomers = [classes.Child(child.id, child.child_sex, child.twin_group) for child in children]
+    if fixed:
+        plan = classes.place_among(newcomers, [
+            (classes.ClassPlan(class_set.id, class_set.seats),
+             sum(1 for row in fixed.values() if row.class_set_id == class_set.id),
+             sum(1 for row in fixed.values()
+                 if row.class_set_id == class_set.id and row.application.child_sex == classes.GIRL))
+            for class_set in sets])
+    else:
+        plan = classes.distribute(newcomers, [classes.ClassPlan(class_set.id, class_set.seats) for class_set in sets])
+    for application_id in fixed:
+        existing.pop(application_id)
     changed = 0
     for child in children:
         row = existing.pop(child.id, None)
@@ -199,6 +234,8 @@ def move(campaign, application, class_set, *, now):
     _check_open(campaign, application.school_id)
     if application.status not in ADMITTED_STATUSES:
         raise ClassListRefused("not_admitted")
+    if application.id in enrolled_by_order(campaign, application.school_id):
+        raise ClassListRefused("child_in_order")
     if (class_set.campaign_id, class_set.school_id, class_set.language) != (
             application.campaign_id, application.school_id, application.language):
         raise ClassListRefused("wrong_class_set")
@@ -214,9 +251,20 @@ def move(campaign, application, class_set, *, now):
     return row
 
 
+def lock_refusal(campaign, now):
+    """Why a list cannot be locked at `now` whatever its children (the documents window
+    has not opened yet), as the refusal's message; None when the time allows it."""
+    if documents_window_opened(campaign, now):
+        return None
+    return ClassListRefused("documents_window_not_open", date=campaign.documents_from.strftime("%d.%m.%Y")).message
+
+
 def lock(campaign, school_id, staff_id, *, now):
-    """Lock the school's class list: from now on nobody changes it (R15)."""
+    """Lock the school's class list: from now on nobody changes it (R15). Only once
+    the documents window has opened, in the campaign's local date (§19, §21)."""
     _check_open(campaign, school_id)
+    if lock_refusal(campaign, now) is not None:
+        raise ClassListRefused("documents_window_not_open", date=campaign.documents_from.strftime("%d.%m.%Y"))
     placed = placements(campaign, school_id)
     children = admitted_children(campaign, school_id)
     missing = [child for child in children if child.id not in placed]
@@ -232,6 +280,42 @@ def lock(campaign, school_id, staff_id, *, now):
     row.locked_at, row.locked_by_id = now, staff_id
     db.session.flush()
     return row
+
+
+def reopen(campaign, school_id, *, reason, staff_id, now):
+    """A district (or the ministry) lifts the lock of a school's list, with a reason,
+    so that children admitted after it (stage 2, twins, commission) get into classes.
+
+    The reopening row keeps the lock it lifts; it is written first, because the
+    database lifts a lock only when such a row names it (migration 0013)."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise ClassListRefused("reopen_reason_required")
+    row = class_list(campaign, school_id, for_update=True)
+    if row is None or not row.locked:
+        raise ClassListRefused("reopen_not_locked")
+    reopening = ClassListReopening(class_list_id=row.id, campaign_id=campaign.id, school_id=school_id,
+                                   lock_lifted_at=row.locked_at, locked_by_id=row.locked_by_id, reason=reason,
+                                   reopened_at=now, reopened_by_id=staff_id)
+    db.session.add(reopening)
+    db.session.flush()
+    row.locked_at = row.locked_by_id = None
+    db.session.flush()
+    return reopening
+
+
+def reopenings(campaign, school_id):
+    return db.session.scalars(select(ClassListReopening).where(
+        ClassListReopening.campaign_id == campaign.id, ClassListReopening.school_id == school_id)
+        .order_by(ClassListReopening.id)).all()
+
+
+def enrolled_by_order(campaign, school_id):
+    """{application id: class-set id} of the school's children enrolled by an order."""
+    from_orders = select(EnrolmentOrderEntry.application_id, EnrolmentOrderEntry.class_set_id).where(
+        EnrolmentOrderEntry.school_id == school_id, EnrolmentOrderEntry.reason.is_(None),
+        EnrolmentOrderEntry.order.has(campaign_id=campaign.id))
+    return dict(db.session.execute(from_orders).all())
 
 
 def application_ended(application):

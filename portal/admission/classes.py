@@ -161,3 +161,39 @@ def _deal(children, places, plans, answer):
 def _key(item):
     # Ids are compared as (type, value) so that ints and strings never meet.
     return (type(item.id).__name__, item.id)
+
+
+def place_among(children: Iterable[Child], classes_now: Iterable[tuple[ClassPlan, int, int]]) -> dict:
+    """{child id: class-set id} for children added to classes that keep the children
+    they have (`classes_now`: (class-set, children in it, girls among them)), as
+    after an enrolment order: those enrolled stay where the order put them.
+
+    Twin groups first (largest first), then single children in id order; each
+    goes where it leaves the class least over its seats, then into the smallest
+    class, then where its sex is the furthest below the class's share.
+    """
+    state = sorted(([plan, size, girls] for plan, size, girls in classes_now), key=lambda row: _key(row[0]))
+    children = list(children)
+    if not children:
+        return {}
+    if not state:
+        raise NoClassSets("no class-sets")
+    units, singles = twin_units(children)
+    answer = {}
+    for members in units + [[child] for child in singles]:
+        n = len(members)
+        n_girls = sum(1 for child in members if child.sex == GIRL)
+
+        def cost(row):
+            plan, size, girls = row
+            over = max(0, size + n - plan.seats)
+            # How far the class's girls would lie from half of it (× 2): balance within the class.
+            imbalance = abs(2 * (girls + n_girls) - (size + n))
+            return (over, size, imbalance)
+
+        row = min(state, key=cost)
+        for child in members:
+            answer[child.id] = row[0].id
+        row[1] += n
+        row[2] += n_girls
+    return answer

@@ -18,7 +18,13 @@ from portal.models.audit import AuditAnchor, AuditEntry, AuditSeal, OutboxMessag
 from portal.models.auth import ApiToken, SignInCode  # noqa: F401
 from portal.models.campaign import DEFAULT_POLICY, Campaign  # noqa: F401
 from portal.models.claims import CLAIM_STATES, LIVE_CLAIM_STATES, ClaimedChild  # noqa: F401
-from portal.models.classes import ClassAssignment, ClassList  # noqa: F401
+from portal.models.classes import (  # noqa: F401
+    ClassAssignment,
+    ClassList,
+    ClassListReopening,
+    EnrolmentOrder,
+    EnrolmentOrderEntry,
+)
 from portal.models.geography import (  # noqa: F401
     Address,
     District,
