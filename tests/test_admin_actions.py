@@ -132,6 +132,22 @@ def test_r5_the_automatic_confirmation_is_shown_as_such(portal, world):
     assert quota_of(school).state == "approved_by_district"
 
 
+def test_r5_a_quota_below_the_kyrgyz_floor_says_so_on_its_page(portal, world):
+    """§11: the page asks the same domain function as both confirmations."""
+    app, school = portal, world["A"]
+    quota = quota_of(school)
+    director = signed_in(app, STAFF["director_a"])
+    page = director.get(f"/admin/quota/details/?id={quota.id}").get_data(as_text=True)
+    assert "state-language-shortfall" not in page
+    quota.min_state_language_class_sets = sum(1 for c in class_sets(school) if c.language == "ky") + 1
+    db.session.commit()
+    page = director.get(f"/admin/quota/details/?id={quota.id}").get_data(as_text=True)
+    assert "state-language-shortfall" in page and "1 more are needed" in page
+    director.post("/admin/quota/confirm/", data={"id": quota.id})
+    db.session.expire_all()
+    assert quota_of(school).state == "draft"
+
+
 def _application(place):
     from tests.test_admin_fixtures import marker
 

@@ -330,7 +330,8 @@ def test_r4_draft_quotas_follow_the_rule_for_sample_schools(session):
                for c in class_sets("GB-LEN-039"))
     assert pools("GB-LEN-039") == {"ky": 129}
     quota = db.session.scalars(select(SchoolQuota).where(SchoolQuota.school_id == school("GB-LEN-039").id)).one()
-    assert (quota.state, quota.base_grade, quota.min_state_language_class_sets) == ("draft", 4, 3)
+    # §11: the Kyrgyz floor counts this year's 1st grades (four in Kyrgyz), as the languages do.
+    assert (quota.state, quota.base_grade, quota.min_state_language_class_sets) == ("draft", 4, 4)
 
     # 47 pupils in the 4th grade: capped at 42.
     assert [(c.language, c.seats) for c in class_sets("GB-LEN-041")] == [("ky", 42)]
