@@ -21,6 +21,7 @@ from portal.models import (
     CommissionDecision,
     Document,
     MicrodistrictAddress,
+    OutboxMessage as Outbox,
     SchoolQuota,
     SeatPool,
 )
@@ -172,6 +173,15 @@ def test_r11_the_director_marks_documents_received(portal, world):
                           follow_redirects=True)
     assert twice.status_code == 200
     assert audited_by(STAFF["director_a"], "applications")
+    # The parent was told, and the staff see to whom (masked) and how, never the body.
+    messages = db.session.scalars(select(Outbox.recipient).where(Outbox.application_id == application.id,
+                                                                 Outbox.template == "documents_received")).all()
+    assert messages and all(recipient not in page for recipient in messages)
+    listing = page.split("outbox-messages", 1)[1]
+    for recipient in messages:
+        shown = "•••@" + recipient.split("@")[1] if "@" in recipient else recipient[-3:]
+        assert shown in listing
+    assert "Documents received" in listing and "E-mail" in listing
 
 
 def test_r7_the_director_verifies_a_proof_and_can_open_the_file(portal, world):

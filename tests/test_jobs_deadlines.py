@@ -183,11 +183,11 @@ def test_r16_overdue_appeals_are_escalated_once_and_their_district_told(sample):
     db.session.add(applicant)
     db.session.flush()
     district_id = db.session.scalars(select(School.district_id).where(School.code == "GB-LEN-039")).one()
-    filed = datetime(2026, 4, 6, 12, 0, tzinfo=BISHKEK)  # a Monday: due Thursday 23:59
+    filed = datetime(2026, 4, 6, 12, 0, tzinfo=BISHKEK)  # a Monday: due Friday 23:59 (7 April is a day off)
     appeal = appeals.file_appeal(registration.current_campaign(), applicant, district_id=district_id,
                                  text="Please check the address.", now=filed)
     db.session.commit()
-    friday_night = datetime(2026, 4, 10, 0, 5, tzinfo=BISHKEK)
+    friday_night = datetime(2026, 4, 11, 0, 5, tzinfo=BISHKEK)  # the night after the due day
     report = run_deadlines(friday_night)
     assert (report.appeals_escalated, report.staff_notices, report.notices_waiting) == (1, 0, True)
     assert db.session.get(type(appeal), appeal.id).status == "escalated"

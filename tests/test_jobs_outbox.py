@@ -176,7 +176,8 @@ def test_a_refusing_sms_gateway_means_a_retry(app, sms_gateway):
 # The notifications of issue 6: to parents, then to staff.
 NOTIFICATIONS = ("sign_in_code", "application_registered", "application_cancelled", "application_moved",
                  "documents_reminder", "documents_missing", "commission_decision", "appeal_answered",
-                 "quota_deadline_coming", "appeals_due", "quota_below_state_language_floor")
+                 "quota_deadline_coming", "appeals_due", "quota_below_state_language_floor",
+                 "documents_received")
 
 
 def _templates():

@@ -25,9 +25,11 @@ from portal.notifications import notify_applicant, notify_contacts
 
 
 def mark_received(application, *, by, now):
+    """The director marks the documents received; the applicant is told at every contact."""
     change_status(application, "documents_received", by=by)
     application.documents_received_at = now
     db.session.flush()
+    notify_applicant(application.applicant, "documents_received", application)
     return application
 
 
@@ -102,6 +104,7 @@ def send_reminders(campaign, *, now):
             ids = notify_contacts(
                 applicant.active_contacts, "documents_reminder", locale=applicant.locale,
                 key=f"documents_reminder:{application.number}:{days}",
+                application_id=application.id,
                 context={
                     "number": application.number,
                     "child_first_name": application.child_first_name,
