@@ -26,8 +26,26 @@ from portal.extensions import db
 from portal.unit_of_work import attempt
 from portal.labels import PROOF_REJECTION_REASON
 from portal.models import Application, Document
+from portal.notifications import masked_recipient, messages_about
 
 DIRECTOR = ("director",)
+
+# What a message to the applicant is about (its template), as the staff read it.
+MESSAGE_KIND = {
+    "application_registered": _l("Application registered"),
+    "application_cancelled": _l("Application cancelled"),
+    "application_moved": _l("Application moved to another school"),
+    "documents_received": _l("Documents received"),
+    "documents_reminder": _l("Reminder: documents due"),
+    "documents_missing": _l("Seat released: documents not received"),
+    "proof_rejected": _l("Proof rejected"),
+    "proof_rejected_seat_kept": _l("Proof rejected, normal seat kept"),
+    "proof_restored": _l("Application restored after an appeal"),
+    "appeal_answered": _l("Appeal answered"),
+    "commission_decision": _l("Admitted by a commission decision"),
+}
+MESSAGE_CHANNEL = {"email": _l("E-mail"), "sms": _l("SMS")}
+MESSAGE_STATE = {"pending": _l("Waiting"), "queued": _l("Being sent"), "sent": _l("Sent"), "failed": _l("Failed")}
 
 
 class ApplicationView(ScopedModelView):
@@ -64,6 +82,16 @@ class ApplicationView(ScopedModelView):
     def documents_of(self, application):
         return db.session.scalars(select(Document).where(Document.application_id == application.id)
                                   .order_by(Document.id)).all()
+
+    def messages_of(self, application):
+        """What was sent to whom about this application (R13, trust): kind, channel,
+        recipient masked, time, state; never the body (a sign-in code is not shown)."""
+        return [{"kind": MESSAGE_KIND.get(message.template, message.template),
+                 "channel": MESSAGE_CHANNEL.get(message.channel, message.channel),
+                 "recipient": masked_recipient(message),
+                 "at": message.sent_at or message.created_at,
+                 "state": MESSAGE_STATE.get(message.state, message.state)}
+                for message in messages_about(application)]
 
     def position_of(self, application):
         return position(application)

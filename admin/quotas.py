@@ -52,6 +52,10 @@ class QuotaView(ScopedModelView):
             SeatPool.campaign_id == quota.campaign_id, SeatPool.school_id == quota.school_id, SeatPool.seats > 0
         ).order_by(SeatPool.language)).all()
 
+    def state_language_shortfall(self, quota):
+        """§11: Kyrgyz class-sets missing to last year's number (the check of both confirmations)."""
+        return quota_changes.state_language_shortfall(quota)
+
     def deadline_of(self, quota):
         return format_datetime(quota_deadline(quota.campaign), "short")
 

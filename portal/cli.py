@@ -17,14 +17,17 @@ users_cli = AppGroup("users", help="Staff users.")
 
 @data_cli.command("import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--prune", is_flag=True,
+              help="Delete the rows a re-imported file no longer has (grade_stats.csv); without it they are"
+                   " only reported.")
 @with_appcontext
-def data_import(folder):
+def data_import(folder, prune):
     """Validate and import every file of FOLDER, all or nothing."""
     from portal.importer import ImportFailed, import_folder
 
     with acting_as("command:data import"):
         try:
-            report = import_folder(folder, echo=click.echo)
+            report = import_folder(folder, echo=click.echo, prune=prune)
         except ImportFailed as failure:
             _exit_import_failed(failure)
     click.echo(report.summary())

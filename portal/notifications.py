@@ -24,7 +24,7 @@ SECRET_CONTEXT_KEYS = ("code",)
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
-def enqueue(*, template, recipient, locale, context, key, channel="email"):
+def enqueue(*, template, recipient, locale, context, key, channel="email", application_id=None):
     """Write one message to the outbox in the caller's transaction.
 
     Idempotent by `key`: a key already written (by this transaction, an earlier
@@ -38,7 +38,7 @@ def enqueue(*, template, recipient, locale, context, key, channel="email"):
     statement = statement.values(
         idempotency_key=key, channel=channel, recipient=recipient, locale=locale or "ky",
         template=template, context=context or {}, state="pending", attempts=0,
-        next_attempt_at=now, created_at=now,
+        next_attempt_at=now, created_at=now, application_id=application_id,
     )
     if dialect in _INSERTS:
         # ON CONFLICT DO NOTHING: two deadline runs at once write one message.
@@ -71,14 +71,15 @@ def _contact_key(key, contact_id):
     return f"{key}:c{contact_id}"
 
 
-def notify_contacts(contacts, template, *, locale, key, context):
+def notify_contacts(contacts, template, *, locale, key, context, application_id=None):
     """One message per contact, each by its own channel (e-mail or SMS), in the
-    applicant's language; `key` is made unique per contact."""
+    applicant's language; `key` is made unique per contact. `application_id`:
+    the application the message is about, if any (its page lists it)."""
     if any(contact.id is None for contact in contacts):
         db.session.flush()
     return [
         enqueue(template=template, recipient=contact.address, locale=locale, context=context,
-                key=_contact_key(key, contact.id), channel=contact.channel)
+                key=_contact_key(key, contact.id), channel=contact.channel, application_id=application_id)
         for contact in contacts
     ]
 
@@ -97,7 +98,8 @@ def notify_applicant(applicant, template, application, *, previous=None, extra=N
     context.update(extra or {})
     if "contacts" in applicant.__dict__:  # already loaded: no need to ask the database
         return notify_contacts(applicant.active_contacts, template, locale=applicant.locale, context=context,
-                               key=f"{template}:{application.number}:{application.status}")
+                               key=f"{template}:{application.number}:{application.status}",
+                               application_id=application.id)
     db.session.flush()
     now = utcnow()
     table, contacts = OutboxMessage.__table__, ApplicantContact.__table__
@@ -107,9 +109,10 @@ def notify_applicant(applicant, template, application, *, previous=None, extra=N
         contacts.c.channel, contacts.c.address,
         literal(applicant.locale or "ky"), literal(template), literal(context, JSON),
         literal("pending"), literal(0), literal(now, UTCDateTime), literal(now, UTCDateTime),
+        literal(application.id),
     ).where(contacts.c.applicant_id == applicant.id, contacts.c.removed_at.is_(None))
     columns = ["idempotency_key", "channel", "recipient", "locale", "template", "context", "state", "attempts",
-               "next_attempt_at", "created_at"]
+               "next_attempt_at", "created_at", "application_id"]
     dialect = db.session.get_bind().dialect.name
     statement = (_INSERTS[dialect](table) if dialect in _INSERTS else insert(table)).from_select(columns, rows)
     if dialect in _INSERTS:
@@ -125,6 +128,24 @@ def notify_staff(user, template, *, context, key):
     if not user.email:
         return None
     return enqueue(template=template, recipient=user.email, locale=user.locale, context=context, key=key)
+
+
+def messages_about(application):
+    """The messages written about `application`, oldest first (for the staff's view)."""
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.application_id == application.id)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    ).all()
+
+
+def masked_recipient(message):
+    """Who a message went to, as the staff may see it: a number's last 3 digits,
+    an address's domain. The rest (and the body, with any sign-in code) is not shown."""
+    recipient = message.recipient or ""
+    if message.channel == "sms":
+        return "•" * max(len(recipient) - 3, 0) + recipient[-3:]
+    local, _at, domain = recipient.rpartition("@")
+    return f"•••@{domain}" if local else "•••"
 
 
 def render(message):

@@ -21,6 +21,7 @@ from portal.models import (
     CommissionDecision,
     Document,
     MicrodistrictAddress,
+    OutboxMessage as Outbox,
     SchoolQuota,
     SeatPool,
 )
@@ -132,6 +133,22 @@ def test_r5_the_automatic_confirmation_is_shown_as_such(portal, world):
     assert quota_of(school).state == "approved_by_district"
 
 
+def test_r5_a_quota_below_the_kyrgyz_floor_says_so_on_its_page(portal, world):
+    """§11: the page asks the same domain function as both confirmations."""
+    app, school = portal, world["A"]
+    quota = quota_of(school)
+    director = signed_in(app, STAFF["director_a"])
+    page = director.get(f"/admin/quota/details/?id={quota.id}").get_data(as_text=True)
+    assert "state-language-shortfall" not in page
+    quota.min_state_language_class_sets = sum(1 for c in class_sets(school) if c.language == "ky") + 1
+    db.session.commit()
+    page = director.get(f"/admin/quota/details/?id={quota.id}").get_data(as_text=True)
+    assert "state-language-shortfall" in page and "1 more are needed" in page
+    director.post("/admin/quota/confirm/", data={"id": quota.id})
+    db.session.expire_all()
+    assert quota_of(school).state == "draft"
+
+
 def _application(place):
     from tests.test_admin_fixtures import marker
 
@@ -156,6 +173,15 @@ def test_r11_the_director_marks_documents_received(portal, world):
                           follow_redirects=True)
     assert twice.status_code == 200
     assert audited_by(STAFF["director_a"], "applications")
+    # The parent was told, and the staff see to whom (masked) and how, never the body.
+    messages = db.session.scalars(select(Outbox.recipient).where(Outbox.application_id == application.id,
+                                                                 Outbox.template == "documents_received")).all()
+    assert messages and all(recipient not in page for recipient in messages)
+    listing = page.split("outbox-messages", 1)[1]
+    for recipient in messages:
+        shown = "•••@" + recipient.split("@")[1] if "@" in recipient else recipient[-3:]
+        assert shown in listing
+    assert "Documents received" in listing and "E-mail" in listing
 
 
 def test_r7_the_director_verifies_a_proof_and_can_open_the_file(portal, world):

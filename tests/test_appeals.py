@@ -32,12 +32,26 @@ def _district(code="GB-LEN"):
 def test_r16_an_appeal_is_due_three_working_days_later(sample):
     friday = datetime(2026, 4, 3, 15, 0, tzinfo=BISHKEK)
     appeal = appeals.file_appeal(current_campaign(), sample, district_id=_district(), text="Please check", now=friday)
-    # Friday + 3 working days = Wednesday 8 April, end of day.
-    assert appeal.due_at.astimezone(BISHKEK).date().isoformat() == "2026-04-08"
-    assert appeals.escalate_overdue_appeals(now=friday + timedelta(days=4)) == []
-    late = datetime(2026, 4, 9, 0, 1, tzinfo=BISHKEK)
+    # Friday + 3 working days: Monday 6, (Tuesday 7 April is People's April Revolution Day,
+    # a day off), Wednesday 8, Thursday 9 April, end of day.
+    assert appeal.due_at.astimezone(BISHKEK).date().isoformat() == "2026-04-09"
+    assert appeals.escalate_overdue_appeals(now=datetime(2026, 4, 9, 23, 59, tzinfo=BISHKEK)) == []
+    late = datetime(2026, 4, 10, 0, 1, tzinfo=BISHKEK)
     assert [a.id for a in appeals.escalate_overdue_appeals(now=late)] == [appeal.id]
     assert appeals.escalate_overdue_appeals(now=late) == []
+
+
+@pytest.mark.parametrize("filed, due", [
+    ("2026-03-19", "2026-03-25"),  # Thursday; Friday 20 March Orozo Ait, Saturday 21 Nooruz
+    ("2026-04-30", "2026-05-07"),  # Thursday; 1 May Labour Day, 5 May Constitution Day
+    ("2026-05-26", "2026-06-01"),  # Tuesday; Wednesday 27 May Kurman Ait
+    ("2026-08-28", "2026-09-04"),  # Friday; 31 August Independence Day and 1 September
+    ("2026-11-05", "2026-11-10"),  # Thursday; 7-8 November fall on a weekend: no move
+])
+def test_r16_the_official_days_off_of_2026_move_the_appeal_deadline(sample, filed, due):
+    now = datetime.fromisoformat(filed).replace(hour=15, tzinfo=BISHKEK)
+    appeal = appeals.file_appeal(current_campaign(), sample, district_id=_district(), text="Please check", now=now)
+    assert appeal.due_at.astimezone(BISHKEK).date().isoformat() == due
 
 
 def test_r16_an_answer_is_recorded_once_and_mailed(sample):

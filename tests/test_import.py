@@ -119,7 +119,10 @@ def test_sample_folder_imports_with_the_expected_counts(session):
     campaign = db.session.scalars(select(Campaign)).one()
     assert campaign.stage1_opens == datetime(2026, 4, 1, 4, 0, tzinfo=timezone.utc)
     assert campaign.stage1_opens.tzinfo is not None
-    assert campaign.holidays == ["2026-03-08", "2026-03-21", "2026-05-01", "2026-05-09"]
+    # The official days off of 2026 (Labour Code art. 113; Orozo Ait and Kurman Ait as decreed).
+    assert campaign.holidays == ["2026-01-01", "2026-01-02", "2026-01-07", "2026-02-23", "2026-03-08", "2026-03-20",
+                                 "2026-03-21", "2026-04-07", "2026-05-01", "2026-05-05", "2026-05-09", "2026-05-27",
+                                 "2026-08-31", "2026-09-01", "2026-11-07", "2026-11-08"]
     assert campaign.categories == ["teacher", "twin"]
 
     director = db.session.scalars(
@@ -330,7 +333,8 @@ def test_r4_draft_quotas_follow_the_rule_for_sample_schools(session):
                for c in class_sets("GB-LEN-039"))
     assert pools("GB-LEN-039") == {"ky": 129}
     quota = db.session.scalars(select(SchoolQuota).where(SchoolQuota.school_id == school("GB-LEN-039").id)).one()
-    assert (quota.state, quota.base_grade, quota.min_state_language_class_sets) == ("draft", 4, 3)
+    # §11: the Kyrgyz floor counts this year's 1st grades (four in Kyrgyz), as the languages do.
+    assert (quota.state, quota.base_grade, quota.min_state_language_class_sets) == ("draft", 4, 4)
 
     # 47 pupils in the 4th grade: capped at 42.
     assert [(c.language, c.seats) for c in class_sets("GB-LEN-041")] == [("ky", 42)]

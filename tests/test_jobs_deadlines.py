@@ -88,7 +88,12 @@ def test_r11_deadlines_run_releases_exactly_the_seats_without_documents_once(sam
     told = db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.template == "documents_missing")).all()
     parents = {c.address for a in db.session.scalars(select(Application).where(Application.number.in_(missing))) for c in a.applicant.active_contacts}
     assert sorted(told) == sorted(parents)
-    assert sorted(m["To"] for m in sample.extensions["sent_mail"][mailed_before:]) == sorted(parents)
+    # (The same run confirms the sample's draft quotas, March's deadline having passed,
+    # and tells districts of those below the Kyrgyz floor: not the parents' mail.)
+    staff = set(db.session.scalars(select(OutboxMessage.recipient).where(
+        OutboxMessage.template == "quota_below_state_language_floor")))
+    assert sorted(m["To"] for m in sample.extensions["sent_mail"][mailed_before:] if m["To"] not in staff) \
+        == sorted(parents)
     # Done by the system: history says so, the audit trail names the command.
     events = db.session.scalars(select(Application).where(Application.number == missing[0])).one().history
     assert (events[-1].status, events[-1].by) == ("documents_missing", "system")
@@ -148,22 +153,49 @@ def test_r5_directors_are_reminded_then_drafts_are_confirmed_once(sample):
     assert campaign.setting("quota_deadline_notice_days") == [5, 1]
 
 
+def test_r5_a_quota_confirmed_automatically_below_the_kyrgyz_floor_is_told_to_its_district(sample):
+    """§11, §19: GB-PER-081 has one 4th grade and three 1st grades in Kyrgyz: R4
+    computes one class-set while last year's intake had three in Kyrgyz. Nobody
+    confirmed it: the deadline confirms it as computed, and its district hears of
+    it in the daytime, once."""
+    after = datetime(2026, 3, 28, 0, 10, tzinfo=BISHKEK)
+    report = run_deadlines(after)
+    assert report.quotas_confirmed > 0 and report.quotas_below_state_language_floor >= 1
+    assert report.notices_waiting
+    quota = db.session.scalars(select(SchoolQuota).join(School).where(School.code == "GB-PER-081")).one()
+    assert (quota.state, quota.min_state_language_class_sets) == ("confirmed_automatically", 3)
+    assert _count(OutboxMessage, OutboxMessage.template == "quota_below_state_language_floor") == 0
+
+    report = run_deadlines(after.replace(hour=9))
+    notices = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.template == "quota_below_state_language_floor")).all()
+    told = {(n.recipient, n.context["school_code"]) for n in notices}
+    assert ("district.gb-per@example.kg", "GB-PER-081") in told
+    assert all(recipient.startswith("district.") for recipient, _code in told)
+    assert not any(recipient == SCENARIO["staff"]["district_a"] for recipient, _code in told)  # none short in GB-LEN
+    [notice] = [n for n in notices if n.context["school_code"] == "GB-PER-081"]
+    assert (notice.context["kyrgyz"], notice.context["minimum"]) == (1, 3)
+    assert run_deadlines(after.replace(hour=15)).staff_notices == 0
+
+
 def test_r16_overdue_appeals_are_escalated_once_and_their_district_told(sample):
     applicant = create_applicant(pin=SCENARIO["stage1_parent"]["parent_pin"], email="p@example.kg")
     db.session.add(applicant)
     db.session.flush()
     district_id = db.session.scalars(select(School.district_id).where(School.code == "GB-LEN-039")).one()
-    filed = datetime(2026, 4, 6, 12, 0, tzinfo=BISHKEK)  # a Monday: due Thursday 23:59
+    filed = datetime(2026, 4, 6, 12, 0, tzinfo=BISHKEK)  # a Monday: due Friday 23:59 (7 April is a day off)
     appeal = appeals.file_appeal(campaigns.current_campaign(), applicant, district_id=district_id,
                                  text="Please check the address.", now=filed)
     db.session.commit()
-    friday_night = datetime(2026, 4, 10, 0, 5, tzinfo=BISHKEK)
+    friday_night = datetime(2026, 4, 11, 0, 5, tzinfo=BISHKEK)  # the night after the due day
     report = run_deadlines(friday_night)
     assert (report.appeals_escalated, report.staff_notices, report.notices_waiting) == (1, 0, True)
     assert db.session.get(type(appeal), appeal.id).status == "escalated"
     morning = friday_night.replace(hour=8)
     report = run_deadlines(morning)
-    assert (report.appeals_escalated, report.staff_notices) == (0, 1)
+    # One notice of the appeal (the rest: districts told of quotas the March deadline confirmed below §11's floor).
+    floor_notices = _count(OutboxMessage, OutboxMessage.template == "quota_below_state_language_floor")
+    assert (report.appeals_escalated, report.staff_notices) == (0, 1 + floor_notices)
     [notice] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "appeals_due")).all()
     assert notice.recipient == SCENARIO["staff"]["district_a"] and notice.context == {"due_today": 0, "overdue": 1}
     assert run_deadlines(morning.replace(hour=14)).staff_notices == 0

@@ -176,7 +176,8 @@ def test_a_refusing_sms_gateway_means_a_retry(app, sms_gateway):
 # The notifications of issue 6: to parents, then to staff.
 NOTIFICATIONS = ("sign_in_code", "application_registered", "application_cancelled", "application_moved",
                  "documents_reminder", "documents_missing", "commission_decision", "appeal_answered",
-                 "quota_deadline_coming", "appeals_due")
+                 "quota_deadline_coming", "appeals_due", "quota_below_state_language_floor",
+                 "documents_received")
 
 
 def _templates():
@@ -188,7 +189,7 @@ CONTEXT = {"number": "2026-GB-7KQ4-M2XD", "school_code": "GB-LEN-039", "school_n
            "school_name_ru": "Школа №39", "language": "ky", "child_first_name": "Айжан", "until": "05.09.2026",
            "answer": "Ok", "appeal_id": 1, "code": "123456", "minutes": 15,
            "previous_number": "2026-GB-AAAA-BBBB", "previous_school_code": "GB-LEN-041", "deadline": "27.03.2026 23:59",
-           "days_left": 5, "due_today": 2, "overdue": 1}
+           "days_left": 5, "due_today": 2, "overdue": 1, "kyrgyz": 1, "minimum": 3, "confirmed_at": "28.03.2026"}
 
 
 @pytest.mark.parametrize("template, channel", _templates())

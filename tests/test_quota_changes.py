@@ -107,9 +107,49 @@ def test_r5_district_approves_only_a_confirmed_quota(school):
 def test_r5_unconfirmed_quotas_are_confirmed_automatically_once(school):
     campaign = current_campaign()
     qc.confirm_by_director(campaign, qc.school_quota(campaign, school.id), None, now=BEFORE_DEADLINE)
-    assert qc.confirm_overdue_quotas(campaign, now=BEFORE_DEADLINE) == 0
+    assert qc.confirm_overdue_quotas(campaign, now=BEFORE_DEADLINE) == []
     drafts = db.session.query(SchoolQuota).filter_by(state="draft").count()
-    assert qc.confirm_overdue_quotas(campaign, now=AFTER_DEADLINE) == drafts > 0
-    assert qc.confirm_overdue_quotas(campaign, now=AFTER_DEADLINE) == 0
+    assert len(qc.confirm_overdue_quotas(campaign, now=AFTER_DEADLINE)) == drafts > 0
+    assert qc.confirm_overdue_quotas(campaign, now=AFTER_DEADLINE) == []
     assert qc.school_quota(campaign, school.id).state == "confirmed_by_director"
     assert db.session.query(SchoolQuota).filter_by(state="confirmed_automatically").count() == drafts
+
+
+def _below_the_floor(school):
+    """School 39 as R4 computes it when its 4th class-set's 1st grade is in Russian:
+    four class-sets, three in Kyrgyz, while four 1st grades run in Kyrgyz."""
+    last = _sets(school)[-1]
+    last.language = last.computed_language = "ru"
+    db.session.commit()
+    quota = qc.school_quota(current_campaign(), school.id)
+    assert quota.min_state_language_class_sets == 4
+    return quota
+
+
+def test_r5_both_confirmations_check_the_kyrgyz_floor_with_one_function(school):
+    campaign = current_campaign()
+    already_short = {q.school_id for q in db.session.scalars(select(SchoolQuota)) if qc.state_language_shortfall(q)}
+    quota = _below_the_floor(school)
+    assert qc.state_language_shortfall(quota) == 1 and school.id not in already_short
+    # The director's confirmation is refused ...
+    _refused("state_language_minimum", qc.confirm_by_director, campaign, quota, None, now=BEFORE_DEADLINE)
+    # ... the automatic one confirms the quota as it stands and names the shortfall.
+    confirmed = dict((q.school_id, shortfall) for q, shortfall in
+                     qc.confirm_overdue_quotas(campaign, now=AFTER_DEADLINE))
+    assert confirmed[school.id] == 1
+    assert {school_id for school_id, shortfall in confirmed.items() if shortfall} == already_short | {school.id}
+    quota = qc.school_quota(campaign, school.id)
+    assert quota.state == "confirmed_automatically"
+    assert [c.language for c in _sets(school)] == ["ky", "ky", "ky", "ru"]  # nothing invented
+    assert {q.school_id for q, s in qc.automatically_confirmed_below_floor(campaign)} == already_short | {school.id}
+    qc.approve_by_district(campaign, quota, None, now=AFTER_DEADLINE)
+    assert {q.school_id for q, s in qc.automatically_confirmed_below_floor(campaign)} == already_short
+
+
+def test_r5_a_kyrgyz_class_set_added_lifts_the_shortfall(school):
+    campaign = current_campaign()
+    quota = _below_the_floor(school)
+    qc.add_state_language_class_set(campaign, school.id, now=BEFORE_DEADLINE)
+    assert qc.state_language_shortfall(quota) == 0
+    qc.confirm_by_director(campaign, quota, None, now=BEFORE_DEADLINE)
+    assert quota.state == "confirmed_by_director"

@@ -75,10 +75,27 @@ def test_r4_languages_come_from_this_years_first_grades(fourth, first):
 
 
 @given(fourth=grade_lists, first=grade_lists)
-def test_r4_state_language_floor_is_last_years_kyrgyz_classes(fourth, first):
+def test_r4_state_language_floor_comes_from_the_same_classes_as_the_languages(fourth, first):
+    """§11: the floor is last year's intake in Kyrgyz, the 1st grades now running,
+    whose languages the class-sets take; without 1st grades, the base's."""
     draft = compute_quota(classes(4, *fourth) + classes(1, *first), **BOUNDS)
-    base = fourth or first
-    assert draft.min_state_language_class_sets == sum(1 for lang, _ in base if lang == "ky")
+    language_source = first or fourth
+    assert draft.min_state_language_class_sets == sum(1 for lang, _ in language_source if lang == "ky")
+
+
+def test_r4_floor_counts_this_years_first_grades_not_last_years_fourth():
+    draft = compute_quota(
+        classes(4, ("ky", 30), ("ru", 30), ("ru", 30)) + classes(1, ("ky", 30), ("ky", 30), ("ru", 30)),
+        **BOUNDS,
+    )
+    assert [c.language for c in draft.class_sets] == ["ky", "ky", "ru"]
+    assert draft.min_state_language_class_sets == 2  # not 1, the Kyrgyz 4th grades
+
+
+def test_r4_a_draft_may_fall_short_of_the_floor_when_fewer_class_sets_than_first_grades():
+    draft = compute_quota(classes(4, ("ru", 30)) + classes(1, ("ru", 30), ("ky", 30)), **BOUNDS)
+    assert [c.language for c in draft.class_sets] == ["ru"]
+    assert draft.min_state_language_class_sets == 1
 
 
 @given(fourth=grade_lists, first=grade_lists)
@@ -97,7 +114,7 @@ def test_r4_regulation_example_school_39():
     )
     assert [c.seats for c in draft.class_sets] == [41, 38, 25, 25]
     assert [c.language for c in draft.class_sets] == ["ky"] * 4
-    assert draft.min_state_language_class_sets == 3
+    assert draft.min_state_language_class_sets == 4  # this year's four 1st grades in Kyrgyz
     assert draft.seats_by_language() == {"ky": 129}
 
 

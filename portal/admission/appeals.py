@@ -95,7 +95,8 @@ def answer_appeal(appeal, *, answer, user_id, now, uphold=False):
     appeal.status = "answered"
     db.session.flush()
     notify_contacts(appeal.applicant.active_contacts, "appeal_answered", locale=appeal.applicant.locale,
-                    key=f"appeal_answered:{appeal.id}", context={"appeal_id": appeal.id, "answer": answer})
+                    key=f"appeal_answered:{appeal.id}", context={"appeal_id": appeal.id, "answer": answer},
+                    application_id=appeal.application_id)
     return appeal
 
 

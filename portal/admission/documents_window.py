@@ -25,9 +25,11 @@ from portal.notifications import notify_applicant, notify_contacts
 
 
 def mark_received(application, *, by, now):
+    """The director marks the documents received; the applicant is told at every contact."""
     change_status(application, "documents_received", by=by)
     application.documents_received_at = now
     db.session.flush()
+    notify_applicant(application.applicant, "documents_received", application)
     return application
 
 
@@ -67,13 +69,16 @@ def release_missing(campaign, *, now):
     """Where the campaign's policy `release_without_documents` is on (off for
     2026): release every seat still waiting for documents once the window has ended.
 
-    Idempotent: a second run finds nothing left in `registered`.
+    Idempotent: a second run finds nothing left in `registered`. A commission's
+    admission (R12) is never released by the job: the commission decided on the
+    child's own grounds, so only the director's per-child decision, with its
+    reason and the parent's appeal, can end it.
     """
     if not campaign.setting("release_without_documents") or not documents_deadline_passed(campaign, now):
         return []
     waiting = db.session.scalars(
         select(Application)
-        .where(Application.campaign_id == campaign.id, Application.status.in_(AWAITING_DOCUMENTS))
+        .where(Application.campaign_id == campaign.id, Application.status == "registered")
         .order_by(Application.id)
         .with_for_update(skip_locked=True)
     ).all()
@@ -102,6 +107,7 @@ def send_reminders(campaign, *, now):
             ids = notify_contacts(
                 applicant.active_contacts, "documents_reminder", locale=applicant.locale,
                 key=f"documents_reminder:{application.number}:{days}",
+                application_id=application.id,
                 context={
                     "number": application.number,
                     "child_first_name": application.child_first_name,

@@ -20,11 +20,16 @@ How the regulation is read here:
   language (Kyrgyz) if it is among the tied, else to the language of the
   lowest-numbered 1st grade of those tied. Without any 1st grades a class-set
   keeps the language of its own base class.
-* `min_state_language_class_sets`: the number of Kyrgyz classes of the base
-  (last year's 4th grades, or the 1st grades of a new school). The director
-  may never go below it (§11, R5). The draft itself may have fewer Kyrgyz
-  class-sets when this year's 1st grades teach in other languages; raising
-  them is the director's decision, bounded by this number, not the draft's.
+* `min_state_language_class_sets` (§11: "the number of class-sets in the state
+  language may not drop below the previous school year's"): the number of
+  Kyrgyz classes among the classes the languages come from, i.e. the 1st
+  grades now running (last year's intake), the same data as the languages;
+  without any 1st grades, the base classes whose languages the class-sets
+  keep. The director may never go below it (R5). The draft itself has fewer
+  Kyrgyz class-sets only when there are fewer class-sets than 1st grades and
+  the Kyrgyz ones are among those left over; the director's confirmation is
+  then refused and the automatic one tells the district
+  (`quota_changes.state_language_shortfall`).
 """
 from collections import Counter
 from dataclasses import dataclass
@@ -120,7 +125,8 @@ def compute_quota(classes, *, min_seats, max_seats):
     return QuotaDraft(
         class_sets=tuple(class_sets),
         base_grade=base_grade,
-        min_state_language_class_sets=sum(1 for c in base if c.language == STATE_LANGUAGE),
+        # §11: the floor is counted on the classes the languages are taken from.
+        min_state_language_class_sets=sum(1 for c in (first or base) if c.language == STATE_LANGUAGE),
     )
 
 

@@ -9,6 +9,11 @@ is a draft, the director may:
 The director confirms; the district approves; a quota not confirmed by the
 deadline is confirmed automatically. Once confirmed, nobody changes it here.
 
+The Kyrgyz floor (§11) is checked in one place, `state_language_shortfall`, by
+both confirmations: the director's is refused below it; the automatic one
+(§19) confirms the quota as it stands all the same (nobody is left to change
+it) and the district's staff are told (`portal.jobs.notices`).
+
 Each refusal is a `QuotaChangeRefused` whose message explains the rule.
 """
 from collections import defaultdict
@@ -83,9 +88,18 @@ def _check_open(campaign, quota, now):
         raise QuotaChangeRefused("quota_deadline_passed", deadline=deadline.strftime("%d.%m.%Y %H:%M"))
 
 
-def _check_state_language_floor(quota, class_sets):
+def state_language_shortfall(quota, class_sets=None):
+    """§11, R5: how many class-sets in Kyrgyz the quota lacks to keep last
+    year's number (`min_state_language_class_sets`, counted by R4 on this
+    year's 1st grades); 0 when it keeps the floor. The one check of the floor."""
+    if class_sets is None:
+        class_sets = _class_sets(quota)
     kyrgyz = sum(1 for c in class_sets if c.language == STATE_LANGUAGE)
-    if kyrgyz < quota.min_state_language_class_sets:
+    return max(0, (quota.min_state_language_class_sets or 0) - kyrgyz)
+
+
+def _check_state_language_floor(quota, class_sets):
+    if state_language_shortfall(quota, class_sets):
         raise QuotaChangeRefused("state_language_minimum", min=quota.min_state_language_class_sets)
 
 
@@ -195,16 +209,35 @@ def approve_by_district(campaign, quota, user_id, *, now):
 def confirm_overdue_quotas(campaign, *, now):
     """§19: a quota not confirmed by the deadline is confirmed automatically.
 
-    Idempotent: only drafts past the deadline change; returns how many did.
+    The Kyrgyz floor is checked as at the director's confirmation; a quota
+    below it is confirmed as it stands all the same (the regulation confirms
+    it, and after the deadline nobody may change it) and shows in
+    `automatically_confirmed_below_floor`, whose district is told.
+
+    Idempotent: only drafts past the deadline change. Returns the quotas
+    confirmed now, each with its shortfall: [(SchoolQuota, shortfall)].
     """
     if now <= quota_deadline(campaign):
-        return 0
+        return []
     drafts = db.session.scalars(
         select(SchoolQuota)
         .where(SchoolQuota.campaign_id == campaign.id, SchoolQuota.state == "draft")
         .with_for_update(skip_locked=True)
     ).all()
+    confirmed = []
     for quota in drafts:
         quota.state, quota.auto_confirmed_at = "confirmed_automatically", now
+        confirmed.append((quota, state_language_shortfall(quota)))
     db.session.flush()
-    return len(drafts)
+    return confirmed
+
+
+def automatically_confirmed_below_floor(campaign):
+    """The quotas of `campaign` confirmed automatically below the Kyrgyz floor
+    and not yet approved by the district: [(SchoolQuota, shortfall)]."""
+    quotas = db.session.scalars(
+        select(SchoolQuota)
+        .where(SchoolQuota.campaign_id == campaign.id, SchoolQuota.state == "confirmed_automatically")
+        .order_by(SchoolQuota.school_id)
+    ).all()
+    return [(quota, shortfall) for quota in quotas if (shortfall := state_language_shortfall(quota))]

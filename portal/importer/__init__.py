@@ -10,8 +10,13 @@
    every problem as `file:line: reason`. Nothing is imported.
 4. Otherwise each file is upserted by its key, in the order of the spec
    table (`apply`, `campaign`), draft quotas are recomputed by R4
-   (`quotas`), one audit entry records the import, and the transaction is
+   (`quotas`, keeping the directors' changes and reporting conflicts by
+   school), one audit entry records the import, and the transaction is
    committed once.
+
+Rows the database holds that a re-imported grade_stats.csv no longer has are
+reported, and deleted only when the caller asks (`prune=True`, the command's
+`--prune`), in the same one transaction.
 
 Big files never become ORM objects: they move from CSV to staging by COPY
 (PostgreSQL) or batched inserts (SQLite) and from staging to the tables by
@@ -25,7 +30,7 @@ from sqlalchemy import select
 
 from portal import audit
 from portal.extensions import db
-from portal.importer.apply import BULK, ORM_APPLIERS, apply_bulk
+from portal.importer.apply import BULK, MISSING, ORM_APPLIERS, apply_bulk, missing_rows
 from portal.importer.campaign import apply_campaign, read_campaign
 from portal.importer.quotas import recompute_draft_quotas
 from portal.importer.reading import Problems, read_rows
@@ -50,10 +55,33 @@ class ImportReport:
     files: dict = field(default_factory=dict)  # file name -> {"rows", "new", "changed"}
     campaign: str | None = None  # the year of the campaign the quotas were computed for
     quotas: dict | None = None
+    missing: dict = field(default_factory=dict)  # file name -> [key tuple] not in the re-imported file
+    pruned: bool = False  # the missing rows were deleted (`--prune`)
 
     def counts(self):
         """Plain counts, for the audit entry."""
-        return {"files": self.files, "campaign": self.campaign, "quotas": self.quotas}
+        return {"files": self.files, "campaign": self.campaign, "quotas": self.quotas,
+                "missing": {name: [list(key) for key in keys] for name, keys in self.missing.items()},
+                "pruned": self.pruned}
+
+    def conflict_lines(self):
+        """One line per conflict between the new statistics and a director's change, by school."""
+        conflicts = sorted((self.quotas or {}).get("conflicts", ()),
+                           key=lambda c: (c["school"], c.get("number", 0)))
+        return [_conflict_line(conflict) for conflict in conflicts]
+
+    def missing_lines(self):
+        lines = []
+        for name, keys in self.missing.items():
+            if not keys:
+                continue
+            lines.append("  " + (
+                _("%(file)s: %(count)d rows of the database are not in the file; deleted (--prune):",
+                  file=name, count=len(keys)) if self.pruned else
+                _("%(file)s: %(count)d rows of the database are not in the file; kept (--prune deletes them):",
+                  file=name, count=len(keys))))
+            lines.extend("    " + ",".join(str(part) for part in key) for key in keys)
+        return lines
 
     def summary(self):
         if not self.files:
@@ -79,11 +107,34 @@ class ImportReport:
                 ))
         elif self.campaign is None and ("grade_stats.csv" in self.files):
             lines.append("  " + _("no campaign yet: draft quotas were not computed"))
+        conflicts = self.conflict_lines()
+        if conflicts:
+            lines.append("  " + _("the directors' changes to draft quotas were kept; conflicts, by school:"))
+            lines.extend("    " + line for line in conflicts)
+        lines.extend(self.missing_lines())
         return "\n".join(lines)
 
 
-def import_folder(path, *, echo=print, commit=True):
+def _conflict_line(conflict):
+    kind = conflict["kind"]
+    if kind == "recomputed":
+        return _("%(school)s, class-set %(number)s: R4 now computes %(computed)s instead of %(before)s;"
+                 " the director's change (%(director)s) is kept: %(now)s", **conflict)
+    if kind == "kept_as_added":
+        return _("%(school)s, class-set %(number)s: the statistics no longer give it; the director made it"
+                 " Kyrgyz, so it is kept as a class-set the director added (%(now)s)", **conflict)
+    if kind == "removed":
+        return _("%(school)s, class-set %(number)s: the statistics no longer give it; it is removed with"
+                 " the director's change (%(director)s)", **conflict)
+    return _("%(school)s: %(kyrgyz)s class-sets in Kyrgyz, fewer than the %(minimum)s the statistics now ask"
+             " (§11); the director must add them before confirming", **conflict)
+
+
+def import_folder(path, *, echo=print, commit=True, prune=False):
     """Validate and import every file of the folder `path`, all or nothing.
+
+    Rows of the database that a file present no longer has are reported
+    (`ImportReport.missing`); with `prune` they are deleted too.
 
     Commits the one transaction itself when `commit` is true (the default, as
     the `data import` command relies on it); with `commit=False` the caller
@@ -100,7 +151,7 @@ def import_folder(path, *, echo=print, commit=True):
         campaign_values = _read(folder, present, staging, problems, report, echo)
         if problems:
             raise ImportFailed(problems.lines())
-        _apply(present, staging, campaign_values, report, echo)
+        _apply(present, staging, campaign_values, report, echo, prune)
         audit.record("import", "data import", note=str(path), after=report.counts())
         staging.drop()
         if commit:
@@ -142,7 +193,7 @@ def _read(folder, present, staging, problems, report, echo):
     return campaign_values
 
 
-def _apply(present, staging, campaign_values, report, echo):
+def _apply(present, staging, campaign_values, report, echo, prune):
     connection = staging.connection
     for name in present:
         if name == CAMPAIGN_FILE:
@@ -154,6 +205,9 @@ def _apply(present, staging, campaign_values, report, echo):
             db.session.flush()  # the ids the set operations join on must be in the tables
             new, changed = apply_bulk(connection, BULK[name])
         report.files[name].update(new=new, changed=changed)
+        if name in MISSING:
+            report.missing[name] = missing_rows(connection, name, prune=prune)
+            report.pruned = report.pruned or (prune and bool(report.missing[name]))
 
     campaign = None
     if campaign_values is not None:

@@ -172,3 +172,34 @@ ORM_APPLIERS = {
     "schools.csv": apply_schools,
     "staff.csv": apply_staff,
 }
+
+
+@dataclass(frozen=True)
+class MissingRows:
+    """The rows of a table that a re-imported file no longer has (reported; deleted only on `--prune`)."""
+
+    select: str  # the missing rows' keys, as the file writes them, in report order
+    delete: str
+
+
+MISSING = {
+    "grade_stats.csv": MissingRows(
+        "SELECT sc.code, g.grade, g.class_no FROM grade_stats g JOIN schools sc ON sc.id = g.school_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM import_grade_stats s"
+        " WHERE s.school_code = sc.code AND s.grade = g.grade AND s.class_no = g.class_no)"
+        " ORDER BY sc.code, g.grade, g.class_no",
+        "DELETE FROM grade_stats WHERE NOT EXISTS (SELECT 1 FROM import_grade_stats s"
+        " JOIN schools sc ON sc.code = s.school_code WHERE sc.id = grade_stats.school_id"
+        " AND s.grade = grade_stats.grade AND s.class_no = grade_stats.class_no)",
+    ),
+}
+
+
+def missing_rows(connection, name, *, prune):
+    """The keys of the rows the database holds that the file `name` no longer has;
+    deleted when `prune` is true (in the import's one transaction)."""
+    missing = MISSING[name]
+    rows = [tuple(row) for row in connection.execute(text(missing.select))]
+    if prune and rows:
+        connection.execute(text(missing.delete))
+    return rows

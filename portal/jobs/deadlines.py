@@ -2,7 +2,8 @@
 
 `run_deadlines(now)` is what the hourly RQ job and `flask --app wsgi deadlines
 run` call. It carries out, for every campaign:
-- R5: quotas not confirmed by the deadline are confirmed automatically;
+- R5: quotas not confirmed by the deadline are confirmed automatically (one
+  below the Kyrgyz floor of §11 too: its district's staff are told);
 - R11: seats still without documents after the window are released (the
   parents are told), and the reminders before it;
 - R16: appeals past their due time are escalated, and district staff told;
@@ -36,6 +37,7 @@ from portal.models import Campaign
 @dataclass
 class DeadlineReport:
     quotas_confirmed: int = 0
+    quotas_below_state_language_floor: int = 0  # of those confirmed: the district is told
     seats_released: int = 0
     reminders: int = 0
     appeals_escalated: int = 0
@@ -54,6 +56,8 @@ class DeadlineReport:
     def lines(self):
         lines = [
             _("R5 quotas confirmed automatically: %(count)s", count=self.quotas_confirmed),
+            _("of them below the least number of class-sets in Kyrgyz (§11; the district is told): %(count)s",
+              count=self.quotas_below_state_language_floor),
             _("R11 seats released (documents not submitted): %(count)s", count=self.seats_released),
             _("R11 document reminders queued: %(count)s", count=self.reminders),
             _("R16 appeals escalated: %(count)s", count=self.appeals_escalated),
@@ -77,7 +81,9 @@ def run_deadlines(now):
     campaign_ids = db.session.scalars(select(Campaign.id).order_by(Campaign.id)).all()
     for campaign_id in campaign_ids:
         campaign = db.session.get(Campaign, campaign_id)
-        report.quotas_confirmed += quota_changes.confirm_overdue_quotas(campaign, now=now)
+        confirmed = quota_changes.confirm_overdue_quotas(campaign, now=now)
+        report.quotas_confirmed += len(confirmed)
+        report.quotas_below_state_language_floor += sum(1 for _quota, shortfall in confirmed if shortfall)
         db.session.commit()
         report.seats_released += len(documents_window.release_missing(campaign, now=now))
         db.session.commit()
@@ -94,6 +100,7 @@ def run_deadlines(now):
             campaign = db.session.get(Campaign, campaign_id)
             report.reminders += documents_window.send_reminders(campaign, now=now)
             report.staff_notices += notices.quota_deadline_coming(campaign, now=now)
+            report.staff_notices += notices.quotas_below_state_language_floor(campaign)
             db.session.commit()
         report.staff_notices += notices.appeals_due(now=now)
         db.session.commit()

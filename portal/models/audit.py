@@ -73,6 +73,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The application the message is about (none: staff notices, sign-in codes); its
+    # page lists them for the staff (migration 0015_notify).
+    application_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
 
 
 class AuditSeal(db.Model):
