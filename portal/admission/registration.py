@@ -16,6 +16,7 @@ from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.constraints import RegistrationFault, breaks_one_active_application, constraint_of
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
+from portal.admission.school_kinds import offered_in_registration
 from portal.admission.sign_in import require_confirmation
 from portal.admission.status import change_status
 from portal.extensions import db
@@ -160,7 +161,7 @@ def _school(code):
     school = reference.school(code)
     if school is None:
         raise AdmissionError("validation_error")
-    if not school.participates:
+    if not offered_in_registration(school):  # §31, and §23: a special school only by referral
         raise AdmissionError("school_not_available")
     return school
 
