@@ -1,6 +1,7 @@
 """All models, importable from one place: `from portal.models import School`."""
 from portal.models.applications import (  # noqa: F401
     ACTIVE_STATUSES,
+    COMMISSION_APPLICANT_ROLES,
     REJECTION_REASONS,
     OPEN_APPEAL_STATUSES,
     STATUSES,
@@ -23,6 +24,7 @@ from portal.models.geography import (  # noqa: F401
     District,
     MicrodistrictAddress,
     Region,
+    SCHOOL_KINDS,
     School,
 )
 from portal.models.quota import (  # noqa: F401
