@@ -140,12 +140,12 @@ class CommissionDecisionView(ScopedModelView):
                         "now carries it.", number=decision.number, application=application.number), "success")
                 return self.back_to(".details_view", id=decision.id)
             show_refusal(form, refusal)
+        child = decision.application
+        name = " ".join((child.child_last_name, child.child_first_name))
         intro = _("Decision %(number)s recorded the child %(name)s, born %(born)s, under the temporary identifier "
                   "%(identifier)s. The population registry is asked whether it knows the PIN, with the same date "
                   "of birth; the application then carries the PIN and the registry's record of the child.",
-                  number=decision.number, name=f"{decision.application.child_last_name} "
-                                               f"{decision.application.child_first_name}",
-                  born=decision.application.child_birth_date.strftime("%d.%m.%Y"),
+                  number=decision.number, name=name, born=child.child_birth_date.strftime("%d.%m.%Y"),
                   identifier=decision.child_temp_id)
         return self.render_form_page(form, submit=_("Join the record to the PIN"), intro=intro)
 

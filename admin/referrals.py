@@ -58,11 +58,11 @@ class SpecialSchoolReferralView(ScopedPageView):
                 field.errors = list(field.errors) + [refusal.message]
             else:
                 flash(refusal.message, "error")
+        name = " ".join((application.child_last_name, application.child_first_name))
+        school = " ".join((application.school.code, str(name_of(application.school))))
         what = [
             _("Application %(number)s of %(name)s (school %(school)s, %(language)s) ends with the status "
-              "\"%(status)s\".", number=application.number,
-              name=f"{application.child_last_name} {application.child_first_name}",
-              school=f"{application.school.code} {name_of(application.school)}",
+              "\"%(status)s\".", number=application.number, name=name, school=school,
               language=LANGUAGE.get(application.language, application.language), status=STATUS[referrals.TRANSFERRED]),
             _("Its seat is released at once and goes to the next child who registers."),
             _("The parent is told at every contact, with the number and date of the PMPK conclusion and the way to "
