@@ -173,7 +173,7 @@ class CommissionDecisionForm(BaseForm):
     applicant_email = StringField(_l("Applicant's e-mail"), validators=[
         Optional(), Length(max=254, message=_l("Applicant's e-mail: at most 254 characters."))])
     message_locale = SelectField(_l("Language of the messages to the applicant"), choices=_message_locales,
-                                 validate_choice=False)
+                                 validate_choice=False, default="ky")
 
 
 class JoinChildPinForm(BaseForm):

@@ -366,3 +366,29 @@ def test_a_director_refers_on_a_confirmation_page_and_another_school_s_director_
     db.session.expire_all()
     assert _application_a().status == "transferred_to_special_school"
     assert [m.template for m in _messages("transferred_to_special_school")]
+
+
+# --- the messages, in each language -----------------------------------------------------------------
+MESSAGE_CONTEXT = {"number": "2026-GB-7KQ4-M2XD", "school_code": "GB-LEN-039", "school_name_ky": "№39 мектеп",
+                   "school_name_ru": "Школа №39", "language": "ky", "child_first_name": "Айжан", "child_sex": "F",
+                   "conclusion_number": "ПМПК-77", "conclusion_date": "31.03.2026", "decision_number": "КДД-21",
+                   "decided_on": "30.03.2026"}
+
+
+@pytest.mark.parametrize("template, channel", [("transferred_to_special_school", "email"),
+                                               ("transferred_to_special_school", "sms"),
+                                               ("commission_decision", "email"), ("commission_decision", "sms")])
+def test_the_referral_and_decision_messages_speak_each_language(app, template, channel):
+    texts = {}
+    for locale in ("ky", "ru", "en"):
+        subject, body = render(OutboxMessage(template=template, channel=channel, locale=locale,
+                                             context=MESSAGE_CONTEXT))
+        assert body.strip() and "%(" not in body and (channel == "sms" or (subject and "%(" not in subject))
+        texts[locale] = body
+    assert texts["ky"] != texts["en"] and texts["ru"] != texts["en"]
+    if channel == "sms":
+        assert len(texts["ru"]) <= 160
+    elif template == "transferred_to_special_school":
+        assert all("ПМПК-77" in body and "31.03.2026" in body for body in texts.values())
+    else:
+        assert all("КДД-21" in body and "30.03.2026" in body for body in texts.values())
