@@ -19,6 +19,7 @@ VIEW_MODULES = (
     "admin.microdistricts",
     "admin.quotas",
     "admin.applications",
+    "admin.referrals",
     "admin.proofs",
     "admin.documents_missing",
     "admin.commission",

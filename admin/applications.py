@@ -18,7 +18,7 @@ from admin.labels import (CATEGORY, CLAIM_STATE, DOCUMENT_KIND, LANGUAGE, STATUS
                           label_formatter)
 from admin.scoping import ScopedModelView
 from admin.security import now
-from portal.admission import claims, documents, documents_window, proofs
+from portal.admission import claims, documents, documents_window, proofs, referrals
 from portal.admission.calendar import proof_check_deadline
 from portal.admission.applications import position
 from portal.admission.status import can_change
@@ -156,6 +156,10 @@ class ApplicationView(ScopedModelView):
         db.session.commit()
         flash(ngettext("Documents of %(num)d application marked as received.",
                        "Documents of %(num)d applications marked as received.", marked), "success")
+
+    def may_refer_to_special_school(self, application):
+        """§18, §23: the director's referral on a ПМПК conclusion (admin/referrals.py)."""
+        return self.role_may(DIRECTOR) and referrals.may_refer(application)
 
     def may_release_for_missing_documents(self, application):
         return self.role_may(DIRECTOR) and documents_window.may_release_for_missing_documents(application, now())

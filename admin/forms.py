@@ -107,15 +107,87 @@ class AnswerAppealForm(BaseForm):
     uphold = BooleanField(_l("Uphold the appeal: the proof counts as accepted and the application is restored"))
 
 
+class DayField(DateField):
+    """A date field whose refusal of a bad value names the field (issue 16: never a bare
+    "Not a valid value" that leaves the reader to guess which field and why)."""
+
+    def __init__(self, label=None, validators=None, *, invalid=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.invalid = invalid
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(self.invalid)) from None
+
+
+def _sexes():
+    return [("", _l("(choose)")), ("F", _l("Girl")), ("M", _l("Boy"))]
+
+
+def _applicant_roles():
+    return [("parent", _l("Parent")), ("legal_representative", _l("Legal representative (guardian, trustee)")),
+            ("child_protection", _l("Worker of the child-protection body")), ("other", _l("Another person"))]
+
+
+def _message_locales():
+    return [("ky", "Кыргызча"), ("ru", "Русский"), ("en", "English")]
+
+
 class CommissionDecisionForm(BaseForm):
-    number = StringField(_l("Number of the decision"), validators=[DataRequired(), Length(max=50)])
-    decided_on = DateField(_l("Date of the decision"), validators=[DataRequired()])
-    child_pin = StringField(_l("Child's PIN"), validators=[DataRequired(), Regexp(r"^\d{14}$")])
-    applicant_pin = StringField(_l("PIN of the parent or legal representative"),
-                                validators=[DataRequired(), Regexp(r"^\d{14}$")])
-    school_code = SelectField(_l("School"))
-    language = SelectField(_l("Language of instruction"), choices=language_choices)
-    grounds = TextAreaField(_l("Grounds"), validators=[DataRequired(), Length(max=4000)])
+    """The secretary's form (R12, §9, §26, §3). Formats are checked by
+    `portal.admission.commission`, whose refusals name the field; only lengths are
+    checked here, each with a message that says which field."""
+
+    number = StringField(_l("Protocol number of the decision"), validators=[
+        DataRequired(message=_l("Protocol number: enter the number of the commission's protocol.")),
+        Length(max=50, message=_l("Protocol number: at most 50 characters."))])
+    decided_on = DayField(_l("Date of the protocol"), validators=[
+        DataRequired(message=_l("Date of the protocol: enter the date of the commission's decision."))],
+        invalid=_l("Date of the protocol: enter a date such as 2026-09-02."))
+    school_code = SelectField(_l("School"), validate_choice=False)
+    language = SelectField(_l("Language of instruction"), choices=language_choices, validate_choice=False)
+    grounds = TextAreaField(_l("Grounds"), validators=[
+        DataRequired(message=_l("Grounds: write what the decision rests on.")),
+        Length(max=4000, message=_l("Grounds: at most 4000 characters."))])
+    child_pin = StringField(_l("Child's PIN (leave empty if the child has none: a temporary identifier is given)"),
+                            validators=[Optional(), Length(max=20, message=_l("Child's PIN: a PIN is 14 digits."))])
+    child_last_name = StringField(_l("Child's last name (without a PIN)"), validators=[
+        Optional(), Length(max=100, message=_l("Child's last name: at most 100 characters."))])
+    child_first_name = StringField(_l("Child's first name (without a PIN)"), validators=[
+        Optional(), Length(max=100, message=_l("Child's first name: at most 100 characters."))])
+    child_patronymic = StringField(_l("Child's patronymic (without a PIN, if any)"), validators=[
+        Optional(), Length(max=100, message=_l("Child's patronymic: at most 100 characters."))])
+    child_birth_date = DayField(_l("Child's date of birth (without a PIN)"), validators=[Optional()],
+                                invalid=_l("Child's date of birth: enter a date such as 2018-05-10."))
+    child_sex = SelectField(_l("Child's sex (without a PIN)"), choices=_sexes, validate_choice=False)
+    applicant_role = SelectField(_l("Applicant is"), choices=_applicant_roles, validate_choice=False)
+    applicant_name = StringField(_l("Applicant's full name"), validators=[
+        DataRequired(message=_l("Applicant's name: enter the full name of the person the commission names.")),
+        Length(max=200, message=_l("Applicant's name: at most 200 characters."))])
+    applicant_pin = StringField(_l("Applicant's PIN (if the applicant has one)"), validators=[
+        Optional(), Length(max=20, message=_l("Applicant's PIN: a PIN is 14 digits."))])
+    applicant_phone = StringField(_l("Applicant's mobile number"), validators=[
+        Optional(), Length(max=32, message=_l("Applicant's mobile number: too long for a phone number."))])
+    applicant_email = StringField(_l("Applicant's e-mail"), validators=[
+        Optional(), Length(max=254, message=_l("Applicant's e-mail: at most 254 characters."))])
+    message_locale = SelectField(_l("Language of the messages to the applicant"), choices=_message_locales,
+                                 validate_choice=False, default="ky")
+
+
+class JoinChildPinForm(BaseForm):
+    pin = StringField(_l("The child's PIN, as the population registry now shows it"), validators=[
+        DataRequired(message=_l("PIN: enter the child's 14-digit PIN."))])
+
+
+class SpecialSchoolReferralForm(BaseForm):
+    conclusion_number = StringField(_l("Number of the PMPK conclusion"), validators=[
+        DataRequired(message=_l("Number of the PMPK conclusion: enter it as written on the conclusion.")),
+        Length(max=50, message=_l("Number of the PMPK conclusion: at most 50 characters."))])
+    conclusion_date = DayField(_l("Date of the PMPK conclusion"), validators=[
+        DataRequired(message=_l("Date of the PMPK conclusion: enter it."))],
+        invalid=_l("Date of the PMPK conclusion: enter a date such as 2026-09-02."))
 
 
 class ProvisionForm(BaseForm):

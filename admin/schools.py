@@ -5,11 +5,15 @@ from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from admin.labels import OWNERSHIP, choices, name_of
+from admin.labels import OWNERSHIP, choices, label_formatter, name_of
 from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.extensions import db
 from portal.models import School
+
+
+# §18, §23: a special school takes children only by referral, never through registration.
+SCHOOL_KIND = {"general": _l("General school"), "special": _l("Special school (by PMPK referral only)")}
 
 
 class SchoolView(ScopedModelView):
@@ -18,12 +22,14 @@ class SchoolView(ScopedModelView):
     action_roles = {"verify": ("district",)}
 
     column_list = ("code", "name_ky", "name_ru", "district", "address", "ownership", "participates",
-                   "verified_at")
+                   "kind", "verified_at")
     column_details_list = column_list
     column_searchable_list = ("code", "name_ky", "name_ru")
     column_filters = ("ownership", "participates", "verified_at")
-    column_choices = {"ownership": choices(OWNERSHIP)}
-    column_formatters = {"district": lambda view, context, model, name: name_of(model.district)}
+    column_choices = {"ownership": choices(OWNERSHIP), "kind": choices(SCHOOL_KIND)}
+    column_labels = {**ScopedModelView.column_labels, "kind": _l("Kind of school")}
+    column_formatters = {"district": lambda view, context, model, name: name_of(model.district),
+                         "kind": label_formatter(SCHOOL_KIND)}
     column_default_sort = "code"
     # The code and district come from the ministry's data; the district corrects
     # names and the address while checking them, and records a private school's opt-in (§31).

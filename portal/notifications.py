@@ -123,6 +123,20 @@ def notify_applicant(applicant, template, application, *, previous=None, extra=N
     return ids
 
 
+def notify_recorded_contacts(contacts, template, application, *, locale, extra=None):
+    """Tell about an application at contacts that no sign-in bound: those a
+    commission recorded for the applicant it named (§3). `contacts`:
+    [(channel, address)], at most one per channel; keyed by the channel, not the
+    address (keys outlive retention's erasure of addresses)."""
+    context = _application_context(application)
+    context.update(extra or {})
+    return [
+        enqueue(template=template, recipient=address, locale=locale, context=context, channel=channel,
+                key=f"{template}:{application.number}:{application.status}:recorded-{channel}")
+        for channel, address in contacts
+    ]
+
+
 def notify_staff(user, template, *, context, key):
     """Tell a staff user (by e-mail, in the user's language)."""
     if not user.email:

@@ -8,7 +8,8 @@ the setting holds it). `run(now)` then, for every such campaign not yet done:
   the child's sex and birth year (statistics); the child's PIN, names and birth
   date go (the PIN becomes a placeholder that can never be a real PIN);
 - status history notes, appeals' texts and answers, commission decisions'
-  child PIN and grounds are erased;
+  child PIN, grounds and the applicant the commission named (name, PIN, phone,
+  e-mail) are erased;
 - uploaded documents: the files are deleted from storage, the rows keep only
   their kind, type, size, verification and the code of a rejection's reason
   (the director's note goes);
@@ -174,10 +175,20 @@ def _erase_campaign(campaign_id, report, erased, *, dry_run):
 
     decisions = CommissionDecision.__table__
     decision_ids = _ids(select(decisions.c.id).where(decisions.c.campaign_id == campaign_id))
+    # What was sent to the contacts a commission recorded for the applicant it named (§3).
+    recorded = db.session.execute(
+        select(decisions.c.applicant_pin, decisions.c.applicant_phone, decisions.c.applicant_email)
+        .where(decisions.c.campaign_id == campaign_id)
+    ).all()
+    addresses = {address for row in recorded for address in (row.applicant_phone, row.applicant_email) if address}
+    if addresses:
+        _erase_messages_and_codes(pins={row.applicant_pin for row in recorded if row.applicant_pin},
+                                  addresses=addresses, report=report)
     for chunk in _chunks(decision_ids):
         db.session.execute(
             update(decisions).where(decisions.c.id == bindparam("row_id"))
-            .values(child_pin=bindparam("pin"), grounds=""),
+            .values(child_pin=bindparam("pin"), grounds="", applicant_name=None, applicant_pin=None,
+                    applicant_phone=None, applicant_email=None),
             [{"row_id": row_id, "pin": placeholder("C", row_id)} for row_id in chunk],
         )
     report.add("commission_decisions", len(decision_ids))

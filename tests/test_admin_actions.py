@@ -223,12 +223,13 @@ def test_r12_the_commission_records_a_decision_that_admits_over_a_full_quota(por
     person = SCENARIO["too_old"]
     form = {"number": "КДД-17", "decided_on": "2026-03-19", "child_pin": person["child_pin"],
             "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky",
-            "grounds": "§9: the child is over 8"}
+            "grounds": "§9: the child is over 8", "applicant_name": "Parent", "applicant_role": "parent", "applicant_phone": "0555 123 456"}
     director = signed_in(app, STAFF["director_a"])
     director.post("/admin/commission_decision/new/", data=form)
     other = {**form, "school_code": "GO-OSH-084"}
     commission = signed_in(app, COMMISSION_A)
-    assert "Not a valid choice" in commission.post("/admin/commission_decision/new/", data=other).get_data(as_text=True)
+    refused = commission.post("/admin/commission_decision/new/", data=other).get_data(as_text=True)
+    assert "School: choose a school of your district" in refused  # names the field, for the secretary
     assert db.session.scalars(select(CommissionDecision).where(CommissionDecision.number == "КДД-17")).all() == []
     response = commission.post("/admin/commission_decision/new/", data=form, follow_redirects=True)
     assert "admitted over the quota" in flashed(response)
@@ -239,6 +240,9 @@ def test_r12_the_commission_records_a_decision_that_admits_over_a_full_quota(por
     listing = commission.get("/admin/commission_decision/").get_data(as_text=True)
     assert "КДД-17" in listing and "Over the quota" in listing
     again = commission.post("/admin/commission_decision/new/", data=form, follow_redirects=True)
+    assert "a decision with this number is already recorded" in flashed(again)
+    again = commission.post("/admin/commission_decision/new/", data={**form, "number": "КДД-18"},
+                            follow_redirects=True)
     assert "already has an active application" in flashed(again)
     assert audited_by(COMMISSION_A, "commission_decisions")
 
@@ -345,7 +349,7 @@ def test_with_csrf_on_the_portals_own_forms_carry_their_token(portal, world):
     commission.post("/admin/commission_decision/new/", data={
         "number": "КДД-18", "decided_on": "2026-03-19", "child_pin": person["child_pin"],
         "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky",
-        "grounds": "§9", "csrf_token": _token(page)})
+        "grounds": "§9", "applicant_name": "Parent", "applicant_role": "parent", "applicant_phone": "0555 123 456", "csrf_token": _token(page)})
     assert db.session.scalars(select(CommissionDecision).where(CommissionDecision.number == "КДД-18")).one()
 
 
@@ -384,7 +388,8 @@ def _record_decision(client, world):
     person = SCENARIO["too_old"]
     return client.post("/admin/commission_decision/new/", data={
         "number": "КДД-99", "decided_on": "2026-03-19", "child_pin": person["child_pin"],
-        "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky", "grounds": "§9"})
+        "applicant_pin": person["parent_pin"], "school_code": "GB-LEN-039", "language": "ky", "grounds": "§9",
+        "applicant_name": "Parent", "applicant_role": "parent", "applicant_phone": "0555 123 456"})
 
 
 def _answer_appeal(client, world):

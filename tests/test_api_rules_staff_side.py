@@ -57,9 +57,12 @@ def test_r12_a_commission_admission_appears_in_the_parents_applications(sample, 
     person = SCENARIO["too_old"]
     district_id = db.session.scalars(select(School.district_id).where(School.code == "GB-LEN-039")).one()
     commission.record_decision(
-        current_campaign(), district_id=district_id, number="17", decided_on=date(2026, 4, 2),
-        child_pin=person["child_pin"], applicant_pin=person["parent_pin"], school_code="GB-LEN-039",
-        language="ky", grounds="§9", now=STAGE1, secret=SECRET)
+        current_campaign(), district_id=district_id, number="17", decided_on=date(2026, 3, 31),
+        child=commission.ChildRecord(pin=person["child_pin"]),
+        applicant=commission.NamedApplicant(name="Parent", role="parent", pin=person["parent_pin"],
+                                            phone="+996555123456"),
+        school_code="GB-LEN-039", language="ky", grounds="§9", now=STAGE1, secret=SECRET,
+    )
     db.session.commit()
     headers = sign_in(client, sample, person["parent_pin"])
     (application,) = client.get("/api/v1/applications", headers=headers).json["applications"]

@@ -44,9 +44,11 @@ def _register(key):
 def _decide(child_key, school_code="GB-LEN-039", language="ky", **overrides):
     person = SCENARIO[child_key]
     district_id = db.session.scalars(select(School.district_id).where(School.code == school_code)).one()
-    values = dict(district_id=district_id, number="КДД-17", decided_on=date(2026, 9, 2), child_pin=person["child_pin"],
-                  applicant_pin=person["parent_pin"], school_code=school_code, language=language,
-                  grounds="§9: the child is over 8", now=STAGE1)
+    values = dict(district_id=district_id, number="КДД-17", decided_on=date(2026, 3, 30),
+                  child=commission.ChildRecord(pin=person["child_pin"]),
+                  applicant=commission.NamedApplicant(name="Parent", role="parent", pin=person["parent_pin"],
+                                                      phone="+996555123456"),
+                  school_code=school_code, language=language, grounds="§9: the child is over 8", now=STAGE1)
     values.update(overrides)
     return campaigns.current_campaign(), values
 
@@ -73,9 +75,9 @@ def test_r12_a_commission_decision_takes_a_free_seat_when_there_is_one(sample):
 def test_r12_a_commission_decides_only_for_its_own_district(sample):
     campaign, values = _decide("too_old")
     values["district_id"] += 1
-    with pytest.raises(AdmissionError) as refusal:
+    with pytest.raises(commission.CommissionRefused) as refusal:
         commission.record_decision(campaign, **values, secret=SECRET)
-    assert refusal.value.code == "validation_error"
+    assert refusal.value.code == "school_outside_district" and refusal.value.field == "school_code"
 
 
 def test_r11_documents_received_keep_the_seat_and_the_rest_are_released_once(sample):

@@ -115,9 +115,11 @@ def test_r11_a_released_seat_goes_to_the_next_child_within_the_quota(sample):
     person = SCENARIO["too_old"]
     district_id = db.session.scalars(select(School.district_id).where(School.code == RACE["school_code"])).one()
     decision = commission.record_decision(
-        campaigns.current_campaign(), district_id=district_id, number="КДД-1", decided_on=date(2026, 9, 7),
-        child_pin=person["child_pin"], applicant_pin=person["parent_pin"], school_code=RACE["school_code"],
-        language=RACE["language"], grounds="§9", now=AFTER_WINDOW, secret=SECRET)
+        campaigns.current_campaign(), district_id=district_id, number="КДД-1", decided_on=date(2026, 9, 6),
+        child=commission.ChildRecord(pin=person["child_pin"]),
+        applicant=commission.NamedApplicant(name="Parent", role="parent", pin=person["parent_pin"],
+                                            phone="+996555123456"),
+        school_code=RACE["school_code"], language=RACE["language"], grounds="§9", now=AFTER_WINDOW, secret=SECRET)
     db.session.commit()
     assert decision.application.over_quota is False and _pool().taken == RACE["seats"]
 

@@ -89,9 +89,11 @@ def campaign_in_progress(app):
         too_old = SCENARIO["too_old"]
         school_a = _school(SCENARIO["staff"]["school_a"])
         commission.record_decision(
-            campaign, district_id=school_a.district_id, number="KDD-1", decided_on=date(2026, 4, 2),
-            child_pin=too_old["child_pin"], applicant_pin=too_old["parent_pin"], school_code=school_a.code,
-            language=_language(school_a.code), grounds="over 8", now=STAGE1, secret=SECRET)
+            campaign, district_id=school_a.district_id, number="KDD-1", decided_on=date(2026, 4, 1),
+            child=commission.ChildRecord(pin=too_old["child_pin"]),
+            applicant=commission.NamedApplicant(name="Parent", role="parent", pin=too_old["parent_pin"],
+                                                phone="+996555123456"),
+            school_code=school_a.code, language=_language(school_a.code), grounds="over 8", now=STAGE1, secret=SECRET)
         race_rows = db.session.scalars(select(Application).where(
             Application.school_id == _school(race["school_code"]).id).order_by(Application.queue_no)).all()
         for application in race_rows[:3]:

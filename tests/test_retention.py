@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from portal import audit_chain, retention
 from portal.admission.appeals import file_appeal
-from portal.admission.commission import record_decision
+from portal.admission.commission import ChildRecord, NamedApplicant, record_decision
 from portal.extensions import db
 from portal.models import (
     Appeal,
@@ -97,9 +97,13 @@ def campaign_with_families(sample, client):
     campaign = db.session.scalars(select(Campaign)).one()
     school = db.session.scalars(select(School).where(School.code == parent["school_code"])).one()
     too_old = SCENARIO["too_old"]
+    # The applicant the commission names, by the surname the registry gives the parent (erased with the rest).
+    too_old_names = {db.session.get(RegistryPerson, too_old["parent_pin"]).last_name}
     now = sample.config["FROZEN_NOW"]
-    record_decision(campaign, district_id=school.district_id, number="KDD-17", decided_on=date(2026, 4, 2),
-                    child_pin=too_old["child_pin"], applicant_pin=too_old["parent_pin"],
+    record_decision(campaign, district_id=school.district_id, number="KDD-17", decided_on=date(2026, 4, 1),
+                    child=ChildRecord(pin=too_old["child_pin"]),
+                    applicant=NamedApplicant(name=next(iter(too_old_names)), role="parent",
+                                             pin=too_old["parent_pin"], email=f"{too_old['parent_pin']}@example.kg"),
                     school_code=school.code, language=_language(school.code),
                     grounds="Ребенок жил за границей до 2026 года", now=now, secret=SECRET)
     applicant = db.session.scalars(select(Applicant).where(Applicant.pin == parent["parent_pin"])).one()

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_notify'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from portal.admission.constraints import RegistrationFault, breaks_one_active_ap
 from portal.admission.errors import AdmissionError
 from portal.admission.family import check_eligibility, family_of, is_teacher
 from portal.admission.numbers import application_number
+from portal.admission.school_kinds import offered_in_registration
 from portal.extensions import db
 from portal.models import (
     LANGUAGES,
@@ -38,7 +39,7 @@ def _school(code):
     school = reference.school(code)
     if school is None:
         raise AdmissionError("validation_error")
-    if not school.participates:
+    if not offered_in_registration(school):  # §31, and §23: a special school only by referral
         raise AdmissionError("school_not_available")
     return school
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 from portal.admission.calendar import stage_at
 from portal.admission.campaigns import current_campaign
 from portal.admission.family import catchment_school_ids, check_eligibility, family_of, home_district_code, is_teacher_of
+from portal.admission.school_kinds import offered_in_registration_sql
 from portal.extensions import db
 from portal.models import District, School, SeatPool
 
@@ -22,7 +23,8 @@ def _with_pools(campaign, school_query, language=None, only_free=False):
         select(SeatPool)
         .join(School, SeatPool.school_id == School.id)
         .options(joinedload(SeatPool.school).joinedload(School.district))
-        .where(SeatPool.campaign_id == campaign.id, SeatPool.seats > 0, School.participates.is_(True))
+        # Participating general schools only: a special school is never offered (§23).
+        .where(SeatPool.campaign_id == campaign.id, SeatPool.seats > 0, offered_in_registration_sql())
         .where(SeatPool.school_id.in_(school_query))
         .order_by(School.code, SeatPool.language)
     )

@@ -11,16 +11,17 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, case, select, update
 
+from portal.admission.school_kinds import offered_in_registration_sql
 from portal.extensions import db
-from portal.models import School, SeatPool
+from portal.models import SeatPool
 
 
 def free_seats_sql():
     """The free seats of a pool, as SQL, wherever a figure shows them (the public
     statistics, the reports): seats not taken, and none at a school that does not
-    take part in the electronic registration (§31), whose seats nobody can take
-    here. Needs School joined to SeatPool."""
-    return case((and_(School.participates.is_(True), SeatPool.seats > SeatPool.taken),
+    take part in the electronic registration (§31) or is a special school (§23),
+    whose seats nobody can take here. Needs School joined to SeatPool."""
+    return case((and_(offered_in_registration_sql(), SeatPool.seats > SeatPool.taken),
                  SeatPool.seats - SeatPool.taken), else_=0)
 
 

@@ -141,7 +141,7 @@ def apply_schools(rows):
     return _upsert(School, "code", [
         {"code": r["code"], "district_id": districts[r["district_code"]],
          "name_ky": r["name_ky"], "name_ru": r["name_ru"], "address": r["address"],
-         "ownership": r["ownership"], "participates": bool(r["participates"])}
+         "ownership": r["ownership"], "participates": bool(r["participates"]), "kind": r["kind"] or "general"}
         for r in rows
     ])
 

@@ -21,7 +21,7 @@ from portal.models import (
     School,
     StaffUser,
 )
-from portal.models.geography import OWNERSHIPS
+from portal.models.geography import OWNERSHIPS, SCHOOL_KINDS
 from portal.models.registry import RELATIONS
 
 PIN = re.compile(r"\d{14}")
@@ -193,6 +193,9 @@ FILES = (
             _text("address", School.address, required=False),
             Column("ownership", "choice", choices=OWNERSHIPS),
             Column("participates", "flag", sql_type="boolean"),
+            # Optional (data-formats.md): absent or empty means general; special schools
+            # take children only by referral (§18, §23).
+            Column("kind", "choice", required=False, choices=SCHOOL_KINDS, may_be_absent=True),
         ),
         key=("code",),
         references=(Reference("district_code", "districts.csv", "districts", "code"),),

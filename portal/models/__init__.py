@@ -2,6 +2,7 @@
 from portal.models.applications import (  # noqa: F401
     ACTIVE_STATUSES,
     AWAITING_DOCUMENTS,
+    COMMISSION_APPLICANT_ROLES,
     REJECTION_REASONS,
     OPEN_APPEAL_STATUSES,
     STATUSES,
@@ -30,6 +31,7 @@ from portal.models.geography import (  # noqa: F401
     District,
     MicrodistrictAddress,
     Region,
+    SCHOOL_KINDS,
     School,
 )
 from portal.models.quota import (  # noqa: F401

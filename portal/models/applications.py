@@ -35,7 +35,10 @@ STATUSES = ACTIVE_STATUSES + ("cancelled", "documents_missing", "transferred_to_
 
 
 class Applicant(db.Model):
-    """A parent or legal representative who has signed in at least once.
+    """A parent or legal representative who has signed in at least once, or an
+    applicant a commission decision names (§3). One without a PIN (a worker of the
+    child-protection body, say) holds a stand-in of 14 characters, never all digits
+    (`portal.admission.commission`), so that no sign-in can ever reach it.
 
     How to reach them is in `contacts` (ApplicantContact): every e-mail address
     and mobile number that completed a sign-in, bound to the PIN, never replaced."""
@@ -65,7 +68,8 @@ CONTACT_CHANNELS = ("email", "sms")
 
 class ApplicantContact(db.Model):
     """An e-mail address or a mobile number (E.164) bound to an applicant's PIN by a
-    completed sign-in. Every notice goes to every active contact; a later sign-in
+    completed sign-in (or, for an applicant without a PIN whom a commission decision
+    names, the contact the commission recorded: nobody can sign in as them). Every notice goes to every active contact; a later sign-in
     through another contact adds a row and tells the earlier ones (trust, DESIGN.md)."""
 
     __tablename__ = "applicant_contacts"
@@ -219,20 +223,43 @@ class Document(db.Model):
     application: Mapped[Optional[Application]] = relationship(foreign_keys=[application_id])
 
 
+# Who the commission names as the applicant (§3: "родитель/законный представитель ребенка ...,
+# при их отсутствии – сотрудник уполномоченного органа по защите детей").
+COMMISSION_APPLICANT_ROLES = ("parent", "legal_representative", "child_protection", "other")
+
+
 class CommissionDecision(db.Model):
-    """A decision of a district Commission on Children's Affairs to admit a child (R12)."""
+    """A decision of a district Commission on Children's Affairs to admit a child (R12).
+
+    `number` and `decided_on` are the protocol number and date of the decision.
+    A child the registry does not know (no PIN, §9) is recorded with a temporary
+    identifier (`child_temp_id`, 14 characters, never all digits) that stands in
+    `child_pin` here and on the application until the registry knows the child
+    and the secretary joins the record to the PIN (`child_joined_at`). The
+    applicant is whoever the commission names (§3), reached at the contacts it
+    records here."""
 
     __tablename__ = "commission_decisions"
     __table_args__ = (
         UniqueConstraint("campaign_id", "district_id", "number"),
         CheckConstraint(sql_in("language", LANGUAGES), name="language"),
+        CheckConstraint(sql_in("applicant_role", COMMISSION_APPLICANT_ROLES), name="applicant_role"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     number: Mapped[str] = mapped_column(String(50))
     decided_on: Mapped[date] = mapped_column(Date)
+    # The PIN, or the temporary identifier until the record is joined to the PIN.
     child_pin: Mapped[str] = mapped_column(String(14), index=True)
+    child_temp_id: Mapped[Optional[str]] = mapped_column(String(14), unique=True)
+    child_joined_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The applicant the commission names (null on decisions recorded before migration 0014).
+    applicant_name: Mapped[Optional[str]] = mapped_column(String(200))
+    applicant_role: Mapped[Optional[str]] = mapped_column(String(32))
+    applicant_pin: Mapped[Optional[str]] = mapped_column(String(14))
+    applicant_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    applicant_email: Mapped[Optional[str]] = mapped_column(String(254))
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     language: Mapped[str] = mapped_column(String(2))
     grounds: Mapped[str] = mapped_column(Text)

@@ -9,6 +9,9 @@ from portal.extensions import db
 from portal.models.types import UTCDateTime, sql_in
 
 OWNERSHIPS = ("state", "municipal", "private")
+# general: takes children through the electronic registration; special (auxiliary,
+# correctional): takes children only by referral on a ПМПК conclusion, outside it (§18, §23).
+SCHOOL_KINDS = ("general", "special")
 
 
 class Region(db.Model):
@@ -40,6 +43,7 @@ class School(db.Model):
     __tablename__ = "schools"
     __table_args__ = (
         CheckConstraint(sql_in("ownership", OWNERSHIPS), name="ownership"),
+        CheckConstraint(sql_in("kind", SCHOOL_KINDS), name="kind"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -50,6 +54,7 @@ class School(db.Model):
     ownership: Mapped[str] = mapped_column(String(16))
     # Private and mixed schools take part only if they opt in (§31).
     participates: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(16), default="general", server_default="general")
     # The district checks the school's name and address (§17).
     verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 

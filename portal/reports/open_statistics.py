@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 
+from portal.admission.school_kinds import offered_in_registration_sql
 from portal.admission.seats import free_seats_sql
 from portal.extensions import db
 from portal.models import LANGUAGES, District, Region, School, SeatPool
@@ -109,12 +110,12 @@ class Statistics:
 
 
 def free_seat_statistics(campaign):
-    """Seats and free seats of the participating schools, per language, for the
+    """Seats and free seats of the schools registration offers (participating, general), per language, for the
     nation, each region and each district: one grouped query."""
     rows = db.session.execute(
         select(District.id, SeatPool.language, func.sum(SeatPool.seats), func.sum(free_seats_sql()))
         .join(School, SeatPool.school_id == School.id).join(District, School.district_id == District.id)
-        .where(SeatPool.campaign_id == campaign.id, SeatPool.seats > 0, School.participates.is_(True))
+        .where(SeatPool.campaign_id == campaign.id, SeatPool.seats > 0, offered_in_registration_sql())
         .group_by(District.id, SeatPool.language)
     ).all()
     districts = {d.id: d for d in db.session.scalars(select(District).order_by(District.code))}
