@@ -16,6 +16,7 @@ from portal.admission.calendar import proof_check_deadline, stage_at
 from portal.admission.constraints import RegistrationFault, breaks_one_active_application, constraint_of
 from portal.admission.errors import AdmissionError
 from portal.admission.numbers import application_number
+from portal.admission.order import position  # noqa: F401  (one figure: its callers import it from here too)
 from portal.admission.sign_in import require_confirmation
 from portal.admission.status import change_status
 from portal.extensions import db
@@ -497,20 +498,3 @@ def move(applicant, number, school_code, language, *, now, contact_id=None, conf
                      contact_id=contact_id)
     notify_applicant(applicant, "application_moved", moved, previous=application)
     return moved
-
-
-def position(application):
-    """The place in the school's first-come-first-served order, among active applications."""
-    if not application.is_active:
-        return None
-    if application.known_position is not None:
-        return application.known_position
-    return db.session.scalar(
-        select(func.count(Application.id)).where(
-            Application.campaign_id == application.campaign_id,
-            Application.school_id == application.school_id,
-            Application.language == application.language,
-            Application.is_active.is_(True),
-            Application.queue_no <= application.queue_no,
-        )
-    )
