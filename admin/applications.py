@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from admin.choices import school_filter
+from admin.choices import language_filter, school_filter
 from admin.labels import (CATEGORY, CLAIM_STATE, DOCUMENT_KIND, HISTORY_ACTOR, HISTORY_NOTE, LANGUAGE, SEX, STAGE,
                           STATUS, VERIFICATION, choices, label_formatter, name_of)
 from admin.scoping import ScopedModelView
@@ -50,8 +50,9 @@ class ApplicationView(ScopedModelView):
     column_sortable_list = ("number", "child_last_name", "child_first_name", "language", "status", "category",
                             "over_quota", ("place", "queue_no"), "created_at")
     column_searchable_list = ("number", "child_pin", "child_last_name")
-    column_filters = ("status", "over_quota", "category", "language", "stage")
-    column_choices = {"status": choices(STATUS), "category": choices(CATEGORY), "language": choices(LANGUAGE)}
+    column_filters = ("status", "over_quota", "category", "stage")
+    column_choices = {"status": choices(STATUS), "category": choices(CATEGORY), "language": choices(LANGUAGE),
+                      "stage": list(STAGE.items())}
     column_formatters = {"school": lambda view, context, model, name: f"{model.school.code} {name_of(model.school)}",
                          "status": label_formatter(STATUS), "category": label_formatter(CATEGORY),
                          "language": label_formatter(LANGUAGE), "child_sex": label_formatter(SEX),
@@ -61,7 +62,8 @@ class ApplicationView(ScopedModelView):
     details_template = "admin/application_details.html"
 
     def get_filters(self):
-        return [school_filter(Application.school_id)] + list(super().get_filters() or [])
+        return [school_filter(Application.school_id), language_filter(Application.language)] \
+            + list(super().get_filters() or [])
 
     def search_placeholder(self):
         return _("Number, PIN or last name")

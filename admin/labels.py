@@ -148,7 +148,6 @@ SEX = {
 HISTORY_ACTOR = {
     "applicant": _l("Parent"),
     "school": _l("School"),
-    "school.code": _l("School code"),
     "district": _l("District education department"),
     "commission": _l("Commission on Children's Affairs"),
     "system": _l("The system, automatically"),
@@ -232,6 +231,8 @@ def actor_label(actor, staff_email=None):
         return _("Server command: %(what)s", what=AUDIT_COMMAND.get(detail, detail))
     if kind == "job":
         return _("Scheduled job")
+    if kind == "staff-sign-in":  # someone typing at the sign-in page, not yet known
+        return _("Staff sign-in")
     if kind == "system":
         return _("The system, automatically")
     return actor or ""
