@@ -119,3 +119,45 @@ def test_every_staff_page_speaks_the_users_language(world, portal, role, languag
             found[url] = sorted(set(page_problems))
     assert found == {}, "\n".join(f"{url}: {items}" for url, items in found.items())
     assert "details" in kinds and (role == "ministry" or "reports" in kinds or role == "commission")
+
+
+def _translated(language, msgid):
+    from babel.support import Translations
+
+    from portal import i18n_tools
+
+    return Translations.load(str(i18n_tools.TRANSLATIONS_DIR), [language]).ugettext(msgid)
+
+
+@pytest.mark.parametrize("language", ["ky", "ru"])
+def test_the_staff_portals_403_and_404_speak_the_users_language(world, portal, language):
+    client = portal.test_client()
+    client.get(f"/lang/{language}")
+    sign_in(client, ROLE_LOGINS["director"])
+    for url, status, title in (("/admin/staff_user/", 403, "You may not open this page"),
+                               ("/admin/application/details/?id=999999", 404, "Page not found")):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == status and f'<html lang="{language}">' in html, url
+        assert _translated(language, title) != title and _translated(language, title) in html
+        assert "Forbidden" not in html and 'href="/admin/"' in html  # back to the portal, not the parents' start
+        assert problems(html, language, model_codes()) == []
+
+
+@pytest.mark.parametrize("language", ["ky", "ru"])
+def test_a_staff_pages_500_speaks_the_users_language(database_url, tmp_path, language):
+    from portal import create_app
+    from portal.config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp_path / "uploads"),
+                     TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    def broken():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/admin/test-broken", "test_admin_broken", broken)
+    with app.app_context():
+        response = app.test_client().get("/admin/test-broken", headers={"Accept-Language": language})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and f'<html lang="{language}">' in html
+    assert _translated(language, "Something went wrong") in html and "RuntimeError" not in html
