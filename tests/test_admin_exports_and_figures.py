@@ -129,3 +129,11 @@ def test_the_reports_page_and_the_public_statistics_show_the_same_free_seats(wor
     public = portal.test_client().get("/statistics").get_data(as_text=True)
     assert f"{statistics.nation.total.free:,}".replace(",", "\u202f") in public or \
         str(statistics.nation.total.free) in re.sub(r"[\s\u202f\xa0,]", "", public)
+
+
+def test_a_report_export_is_named_after_the_place_and_the_local_date(world, portal):
+    client = signed_in(portal, STAFF["district_a"], "ru")
+    for fmt in ("csv", "xlsx"):
+        disposition = client.get(f"/admin/reports/export/{fmt}").headers["Content-Disposition"]
+        name = unquote(disposition.split("filename*=UTF-8''")[1])
+        assert name.startswith("Отчёт 2026") and name.endswith(f" 20.03.2026.{fmt}") and "Ленин" in name, name
