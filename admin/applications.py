@@ -4,7 +4,7 @@ representatives (R7, R9) that the director checks (accepted, or rejected with
 a reason and a note, through `portal.admission.proofs`). Nobody edits an
 application here: a director cannot move a child to another school or change
 the first-come-first-served order."""
-from flask import flash, request, send_file
+from flask import flash, g, request, send_file
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import format_datetime
@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from admin.choices import school_filter
-from admin.labels import (CATEGORY, CLAIM_STATE, DOCUMENT_KIND, LANGUAGE, STATUS, VERIFICATION, choices,
-                          label_formatter)
+from admin.choices import language_filter, school_filter
+from admin.labels import (CATEGORY, CLAIM_STATE, DOCUMENT_KIND, HISTORY_ACTOR, HISTORY_NOTE, LANGUAGE, SEX, STAGE,
+                          STATUS, VERIFICATION, choices, label_formatter, name_of)
 from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.admission import claims, documents, documents_window, proofs, referrals
 from portal.admission.calendar import proof_check_deadline
-from portal.admission.applications import position
+from portal.admission.order import position, positions
 from portal.admission.status import can_change
 from portal.extensions import db
 from portal.unit_of_work import attempt
@@ -53,28 +53,41 @@ class ApplicationView(ScopedModelView):
     action_roles = {"documents_received": DIRECTOR}
     pin_columns = ("child_pin",)
 
+    # "place": the child's place in the school's order, the one figure of
+    # portal.admission.order (not the pool's counter `queue_no`, which counts
+    # cancelled applications too), sorted by the order itself.
     column_list = ("number", "child_last_name", "child_first_name", "child_pin", "school", "language", "status",
-                   "category", "over_quota", "queue_no", "created_at")
+                   "category", "over_quota", "place", "created_at")
     column_details_list = ("number", "child_last_name", "child_first_name", "child_patronymic", "child_pin",
                            "child_sex", "child_birth_date", "school", "language", "stage", "status", "category",
-                           "over_quota", "as_representative", "queue_no", "created_at", "documents_received_at")
+                           "over_quota", "as_representative", "place", "created_at", "documents_received_at")
+    column_export_list = ("number", "child_last_name", "child_first_name", "child_patronymic", "child_pin",
+                          "child_sex", "child_birth_date", "school", "language", "stage", "status", "category",
+                          "over_quota", "as_representative", "place", "created_at", "documents_received_at")
+    column_sortable_list = ("number", "child_last_name", "child_first_name", "language", "status", "category",
+                            "over_quota", ("place", "queue_no"), "created_at")
     column_searchable_list = ("number", "child_pin", "child_last_name")
-    column_filters = ("status", "over_quota", "category", "language", "stage")
-    column_choices = {"status": choices(STATUS), "category": choices(CATEGORY), "language": choices(LANGUAGE)}
-    column_formatters = {"school": lambda view, context, model, name: model.school.code,
+    column_filters = ("status", "over_quota", "category", "stage")
+    column_choices = {"status": choices(STATUS), "category": choices(CATEGORY), "language": choices(LANGUAGE),
+                      "stage": list(STAGE.items())}
+    column_formatters = {"school": lambda view, context, model, name: f"{model.school.code} {name_of(model.school)}",
                          "status": label_formatter(STATUS), "category": label_formatter(CATEGORY),
-                         "language": label_formatter(LANGUAGE)}
+                         "language": label_formatter(LANGUAGE), "child_sex": label_formatter(SEX),
+                         "stage": lambda view, context, model, name: STAGE.get(model.stage, model.stage),
+                         "place": lambda view, context, model, name: view.place_of(model)}
     column_default_sort = ("created_at", True)
     details_template = "admin/application_details.html"
 
     def get_filters(self):
-        return [school_filter(Application.school_id)] + list(super().get_filters() or [])
+        return [school_filter(Application.school_id), language_filter(Application.language)] \
+            + list(super().get_filters() or [])
 
     def search_placeholder(self):
         return _("Number, PIN or last name")
 
     # --- what the details page shows -------------------------------------------------
     status_labels = STATUS
+    actor_labels = HISTORY_ACTOR
     kind_labels = DOCUMENT_KIND
     verification_labels = VERIFICATION
     claim_state_labels = CLAIM_STATE
@@ -95,6 +108,26 @@ class ApplicationView(ScopedModelView):
 
     def position_of(self, application):
         return position(application)
+
+    def place_of(self, application):
+        """The place shown in the list and the export: the same figure as the
+        details page and the parent's page, loaded for a whole page at once."""
+        known = getattr(g, "application_places", None)
+        if known is None or application.id not in known and application.is_active:
+            return position(application) or ""
+        return known.get(application.id) or ""
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if isinstance(rows, list):
+            self.prepare_export(rows)
+        return count, rows
+
+    def prepare_export(self, rows):
+        g.application_places = positions(rows)
+
+    def history_note(self, event):
+        return HISTORY_NOTE.get(event.note, event.note or "")
 
     def may_mark_received(self, application):
         return self.role_may(DIRECTOR) and can_change(application, "documents_received")

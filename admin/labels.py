@@ -1,5 +1,6 @@
 """The words staff read for columns and codes, and the masked personal number."""
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.labels import LANGUAGE  # noqa: F401  (shared by staff and parents)
@@ -16,6 +17,7 @@ LABELS = {
     "verified_at": _l("Verified by the district"),
     "district": _l("District"),
     "school": _l("School"),
+    "school.code": _l("School code"),
     "campaign": _l("Campaign"),
     "address_id": _l("Address code"),
     "added_reason": _l("Reason for adding"),
@@ -35,6 +37,7 @@ LABELS = {
     "over_quota": _l("Over the quota"),
     "status": _l("Status"),
     "queue_no": _l("Place in the order"),
+    "place": _l("Place in the order"),
     "as_representative": _l("Legal representative"),
     "child_pin": _l("Child's PIN"),
     "child_last_name": _l("Last name"),
@@ -134,6 +137,105 @@ APPEAL_STATUS = {
     "answered": _l("Answered"),
     "escalated": _l("Overdue: escalated"),
 }
+
+
+SEX = {
+    "F": _l("Girl"),
+    "M": _l("Boy"),
+}
+
+# Who made a step of an application's history (ApplicationEvent.by).
+HISTORY_ACTOR = {
+    "applicant": _l("Parent"),
+    "school": _l("School"),
+    "district": _l("District education department"),
+    "commission": _l("Commission on Children's Affairs"),
+    "system": _l("The system, automatically"),
+}
+
+# Notes the system writes on a step of the history (the director's own words stay as typed).
+HISTORY_NOTE = {
+    "moved": _l("Moved to another school by the parent"),
+    "R11": _l("The documents did not come by the end of the window"),
+}
+
+STAGE = {
+    1: _l("Stage 1: the school's microdistrict"),
+    2: _l("Stage 2: free seats"),
+}
+
+AUDIT_ACTION = {
+    "insert": _l("Added"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "import": _l("Imported"),
+    "command": _l("Command run"),
+    "sign_in": _l("Signed in"),
+    "view": _l("Viewed or exported"),
+}
+
+# The audit trail names the table of a record; staff read what kind of record it is.
+RECORD_TYPE = {
+    "addresses": _l("Address"),
+    "api_tokens": _l("Sign-in of a parent's app"),
+    "appeals": _l("Appeal"),
+    "applicant_contacts": _l("Parent's contact"),
+    "applicants": _l("Applicant"),
+    "application_events": _l("Step of an application's history"),
+    "applications": _l("Application"),
+    "audit_anchors": _l("Audit trail anchor"),
+    "audit_entries": _l("Audit trail entry"),
+    "audit_seals": _l("Audit trail seal"),
+    "campaigns": _l("Campaign"),
+    "claimed_children": _l("Child added by a parent"),
+    "class_assignments": _l("Child in a class"),
+    "class_lists": _l("Class list"),
+    "class_sets": _l("Class-set"),
+    "commission_decisions": _l("Commission decision"),
+    "districts": _l("District"),
+    "documents": _l("Document"),
+    "grade_stats": _l("Last year's grades"),
+    "microdistrict_addresses": _l("Microdistrict address"),
+    "outbox_messages": _l("Message to send"),
+    "regions": _l("Region"),
+    "registry_links": _l("Population registry link"),
+    "registry_persons": _l("Population registry person"),
+    "school_quotas": _l("Quota"),
+    "schools": _l("School"),
+    "seat_pools": _l("Seats of a school in one language"),
+    "sign_in_codes": _l("Sign-in code"),
+    "staff_sign_in_addresses": _l("Staff sign-in address"),
+    "staff_users": _l("Staff account"),
+    "teachers": _l("Teacher"),
+    "report": _l("Report"),
+}
+
+# Who acted, in the audit trail: "staff:12", "applicant:3", "command:demo", "job:...".
+AUDIT_COMMAND = {
+    "demo": _l("loading the demonstration data"),
+    "data import": _l("importing data"),
+    "users create": _l("creating staff accounts"),
+    "retention run": _l("deleting data past its retention period"),
+    "deadlines run": _l("the deadline actions"),
+}
+
+
+def actor_label(actor, staff_email=None):
+    """The audit trail's actor code as words."""
+    kind, _sep, detail = (actor or "").partition(":")
+    if kind == "staff":
+        return _("Staff member %(who)s", who=staff_email or detail)
+    if kind == "applicant":
+        return _("Parent (applicant no. %(id)s)", id=detail)
+    if kind == "command":
+        return _("Server command: %(what)s", what=AUDIT_COMMAND.get(detail, detail))
+    if kind == "job":
+        return _("Scheduled job")
+    if kind == "staff-sign-in":  # someone typing at the sign-in page, not yet known
+        return _("Staff sign-in")
+    if kind == "system":
+        return _("The system, automatically")
+    return actor or ""
 
 
 def choices(labels):

@@ -13,7 +13,6 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from admin.choices import school_filter
-from admin.forms import language_choices
 from admin.labels import LANGUAGE, QUOTA_STATE, choices, label_formatter, name_of
 from admin.scoping import ScopedModelView
 from admin.security import now
@@ -70,7 +69,10 @@ class QuotaView(ScopedModelView):
 
     language_labels = LANGUAGE
     state_labels = QUOTA_STATE
-    language_choices = staticmethod(language_choices)
+
+    def language_choices(self, class_set):
+        """The languages the rule lets this class-set take (portal.admission.quota_changes)."""
+        return [(code, LANGUAGE[code]) for code in quota_changes.languages_for(class_set)]
 
     # --- the director's changes and the confirmations (POST, CSRF-checked) -------------------
     def _quota_change(self, quota, change, success):

@@ -12,12 +12,12 @@ audit trail.
 """
 from flask import Response, abort, request
 from flask_admin import expose
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin.scoping import ScopedPageView, scope_rule, scoped_rows_by_ids
-from admin.spreadsheets import XLSX_MIME
+from admin.spreadsheets import XLSX_MIME, attachment
 from portal import audit, clock
 from portal.admission.calendar import local_date
 from portal.admission.campaigns import current_campaign
@@ -137,9 +137,11 @@ class ReportsView(ScopedPageView):
                      district_id=place.id if isinstance(place, District) else getattr(place, "district_id", None),
                      school_id=place.id if isinstance(place, School) else None)
         db.session.commit()
-        filename = f"mektep-report-{campaign.year}-{report.level}-{place_code}.{fmt}"
+        # Named after the place and the local date (campaign time zone), as every staff export.
+        filename = (f"{_('Report')} {campaign.year} {self.place_name(report.place)} "
+                    f"{format_date(local_date(clock.now()), 'short')}.{fmt}")
         return Response(data, mimetype=FORMATS[fmt],
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                        headers={"Content-Disposition": attachment(filename), "Cache-Control": "no-store"})
 
 
 def register(admin):

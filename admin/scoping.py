@@ -15,23 +15,25 @@ ministry everything. Two pieces do it:
 """
 import re
 from collections import OrderedDict
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView
+from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.helpers import get_redirect_target
 from flask_admin.tools import iterencode
 from flask_admin.model import typefmt
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import inspect
 from wtforms.validators import ValidationError
 
 from admin.filters import PortalFilterConverter
 from admin.forms import AdminForm
-from admin.labels import LABELS, mask_pin
+from admin.labels import LABELS, mask_pin, name_of
+from admin.spreadsheets import csv_response, xlsx_response
 from admin.scope_rules import (  # noqa: F401  (the rules, importable from here too)
     NOBODY,
     RULES,
@@ -43,11 +45,25 @@ from admin.scope_rules import (  # noqa: F401  (the rules, importable from here 
     scoped_rows_by_ids,
     scoped_select,
 )
+from portal import clock
+from portal.admission.calendar import local_date
 from portal.exports import safe_cell
 from portal.extensions import db
+from portal.models import District, School
 
 
 MAX_PAGE = 100_000
+
+
+def yes_no(value):
+    return gettext("Yes") if value else gettext("No")
+
+
+HUMAN_FORMATTERS = {
+    bool: lambda view, value, name: yes_no(value),
+    datetime: lambda view, value, name: format_datetime(value, "short"),
+    date: lambda view, value, name: format_date(value, "short"),
+}
 
 
 class OutOfScope(ValidationError):
@@ -116,20 +132,21 @@ class ScopedModelView(RoleAccess, ModelView):
     can_view_details = True
     column_labels = LABELS
     page_size = 50
-    export_types = ["csv"]
+    export_types = ["xlsx", "csv"]
     named_filter_urls = True
     list_template = "admin/scoped_list.html"
-    # Moments are stored in UTC; people read them in local time (Asia/Bishkek).
-    column_type_formatters = {**typefmt.BASE_FORMATTERS,
-                              datetime: lambda view, value, name: format_datetime(value, "short")}
+    # Moments are stored in UTC; people read them in local time (Asia/Bishkek),
+    # dates as dd.mm.yyyy and yes/no as words of their language, on the page and
+    # in the exports alike (issue 16, items 3 and 4).
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, **HUMAN_FORMATTERS}
     column_type_formatters_detail = column_type_formatters
-    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS,
-                                     datetime: lambda view, value, name: local_iso(value)}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, **HUMAN_FORMATTERS}
 
     def __init__(self, model, **kwargs):
         masked = {name: _masked_formatter for name in self.pin_columns}
         self.column_formatters = {**masked, **dict(self.column_formatters or {})}
-        self.column_formatters_export = {**masked, **dict(self.column_formatters_export or {})}
+        # Exports say what the list says (words, not codes), unless a view says otherwise.
+        self.column_formatters_export = {**self.column_formatters, **dict(self.column_formatters_export or {})}
         # Details pages show the whole number: the user may see this record.
         self.column_formatters_detail = {
             **{name: formatter for name, formatter in self.column_formatters.items() if name not in masked},
@@ -182,8 +199,37 @@ class ScopedModelView(RoleAccess, ModelView):
         return view_args
 
     def get_export_value(self, model, name):
-        # Every cell of every list's CSV: a stored text can start a formula (portal/exports.py).
-        return safe_cell(super().get_export_value(model, name))
+        # Every cell of every list's export: a stored text can start a formula (portal/exports.py).
+        value = super().get_export_value(model, name)
+        if isinstance(value, Markup):  # a list formatter's HTML: its words only
+            value = value.striptags()
+        return safe_cell(value)
+
+    # --- exports (issue 16, item 4) ---------------------------------------------------
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        """The list as the user filtered it, as XLSX or CSV (UTF-8 with a byte order
+        mark), in the user's words, named after the place and the local date."""
+        if not self.can_export or export_type not in self.export_types:
+            flash(gettext("Permission denied."), "error")
+            return redirect(get_redirect_target() or self.get_url(".index_view"))
+        _count, rows = self._export_data()
+        rows = list(rows)
+        self.prepare_export(rows)
+        header = [str(label) for _name, label in self._export_columns]
+        body = [[self.get_export_value(row, name) for name, _label in self._export_columns] for row in rows]
+        filename = self.export_file_name(export_type)
+        if export_type == "xlsx":
+            return xlsx_response(filename, header, body)
+        return csv_response(filename, header, body)
+
+    def prepare_export(self, rows):
+        """A hook: load at once what the export's cells need of these rows."""
+
+    def export_file_name(self, export_type):
+        """"<list> <school or district> <dd.mm.yyyy>.<type>", the date in the campaign's time zone."""
+        today = format_date(local_date(clock.now()), "short")
+        return f"{self.name} {place_name(self.scope)} {today}.{export_type}"
 
     # --- which rows -------------------------------------------------------------------
     def scope_clause(self):
@@ -291,6 +337,16 @@ class ScopedModelView(RoleAccess, ModelView):
         return redirect(get_redirect_target() or self.get_url(endpoint, **kwargs))
 
 
+def place_name(scope):
+    """The school, district or country of a scope, as its users call it."""
+    if scope.school_id is not None:
+        school = db.session.get(School, scope.school_id)
+        return f"{school.code} {name_of(school)}"
+    if scope.district_id is not None:
+        return name_of(db.session.get(District, scope.district_id))
+    return gettext("Kyrgyz Republic")
+
+
 def _filter_value_fits(flt, value):
     try:
         cleaned = flt.clean(value)
@@ -306,12 +362,6 @@ def _scoped_factory(model):
 
 def _encode_id(key):
     return iterencode(key) if len(key) > 1 else key[0]
-
-
-def local_iso(moment):
-    from portal.admission.calendar import local_zone
-
-    return moment.astimezone(local_zone()).isoformat(timespec="seconds")
 
 
 def _masked_formatter(view, context, model, name):

@@ -14,6 +14,7 @@ from flask import current_app, make_response, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import (
     BadRequest,
+    Forbidden,
     InternalServerError,
     MethodNotAllowed,
     NotFound,
@@ -124,6 +125,8 @@ def _http_error_answer(error):
         return api.handle_error(error)
     if isinstance(error, NotFound):
         return pages.not_found(error)
+    if isinstance(error, Forbidden):  # a staff page outside the user's role
+        return pages.forbidden(error)
     if isinstance(error, RequestEntityTooLarge):
         return pages.file_too_large(error)
     if isinstance(error, TooManyRequests):  # a limit outside the public pages: the staff sign-in
@@ -195,6 +198,6 @@ def init_app(app, *, api, pages):
     app.extensions["error_answers"] = (api, pages)
     app.before_request(refuse_unreadable_input)
     app.register_error_handler(OperationalError, database_unavailable)
-    for exception in (BadRequest, NotFound, MethodNotAllowed, RequestEntityTooLarge, TooManyRequests,
+    for exception in (BadRequest, Forbidden, NotFound, MethodNotAllowed, RequestEntityTooLarge, TooManyRequests,
                       InternalServerError):
         app.register_error_handler(exception, http_error)

@@ -41,8 +41,15 @@ def _vary_on_language(response):
     return response
 
 
+# Dates as people write them here, with the whole year in every language
+# (issue 16: "26.11.26" was read as a day of 1926 or 2026; ISO birth dates looked
+# like codes): format_date(d, "short") and format_datetime(t, "short") follow these.
+DATE_FORMATS = {"date.short": "dd.MM.yyyy", "datetime.short": "dd.MM.yyyy HH:mm"}
+
+
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale)
+    babel.date_formats.update(DATE_FORMATS)
     request_started.connect(_forget_previous_locale, app)
     app.after_request(_vary_on_language)
 

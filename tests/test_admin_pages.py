@@ -50,7 +50,7 @@ def test_the_directors_start_page_counts_its_own_school(world, portal):
     assert counts["Admitted children whose documents are not received yet"] == 1
     assert counts["Proofs of teachers and legal representatives to verify"] == 1
     assert next(number for label, number in counts.items() if label.startswith("Quotas still to confirm")) == 1
-    assert "Confirm the quota by" in page and "3/27/26" in page
+    assert "Confirm the quota by" in page and "27.03.2026" in page
 
 
 def test_the_districts_start_page_counts_its_district(world, portal):

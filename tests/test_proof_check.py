@@ -326,7 +326,7 @@ def test_r7_the_proof_queue_is_oldest_first_with_the_deadline_and_scoped(portal,
 
     own = _director(app).get("/admin/proofs/").get_data(as_text=True)
     assert own.index("MkAEarlierUpload") < own.index(marker("A", "Number")), "oldest upload first"
-    assert "8/30/26" in own and marker("B", "Number") not in own and marker("O", "Number") not in own
+    assert "30.08.2026" in own and marker("B", "Number") not in own and marker("O", "Number") not in own
     other_school = _director(app, STAFF["director_b"]).get("/admin/proofs/").get_data(as_text=True)
     assert marker("B", "Number") in other_school
     assert marker("A", "Number") not in other_school and "MkAEarlierUpload" not in other_school

@@ -1,9 +1,10 @@
 """Reading a parent's applications: the one with this number owned by this
 parent, the child's active one, a parent's active ones, and the place in the
 first-come-first-served order (R3)."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.admission.errors import AdmissionError
+from portal.admission.order import position  # noqa: F401  (the one figure of a place: portal.admission.order)
 from portal.extensions import db
 from portal.models import Application
 
@@ -66,20 +67,3 @@ def active_application(campaign, child_pin):
             Application.is_active.is_(True),
         )
     ).first()
-
-
-def position(application):
-    """The place in the school's first-come-first-served order, among active applications."""
-    if not application.is_active:
-        return None
-    if application.known_position is not None:
-        return application.known_position
-    return db.session.scalar(
-        select(func.count(Application.id)).where(
-            Application.campaign_id == application.campaign_id,
-            Application.school_id == application.school_id,
-            Application.language == application.language,
-            Application.is_active.is_(True),
-            Application.queue_no <= application.queue_no,
-        )
-    )

@@ -142,12 +142,30 @@ def change_seats(campaign, class_set, seats, *, now):
     return class_set
 
 
+def languages_taught(campaign, *, within):
+    """The languages of instruction of the first grades (class-sets) of the
+    campaign at the schools `within` selects (a condition on ClassSet), in the
+    order of LANGUAGES: what a choice of language offers, and nothing more."""
+    taught = set(db.session.scalars(select(ClassSet.language).distinct().where(
+        ClassSet.campaign_id == campaign.id, ClassSet.seats > 0, within)))
+    return [code for code in LANGUAGES if code in taught]
+
+
+def languages_for(class_set):
+    """The languages a class-set may be taught in (R5, §11, §18): the language of
+    the first grade it was computed from (what the school teaches), or Kyrgyz.
+    A change offers these and nothing else: no Tajik or English to a school that
+    does not teach them."""
+    taught = class_set.computed_language or class_set.language
+    return [STATE_LANGUAGE] + ([taught] if taught != STATE_LANGUAGE else [])
+
+
 def change_language(campaign, class_set, language, *, now):
     quota = school_quota(campaign, class_set.school_id)
     _check_open(campaign, quota, now)
     if language not in LANGUAGES:
         raise QuotaChangeRefused("unknown_language")
-    if language != STATE_LANGUAGE and language != class_set.computed_language:
+    if language not in languages_for(class_set):
         raise QuotaChangeRefused("language_only_towards_state")
     class_set.language = language
     _check_state_language_floor(quota, _class_sets(quota))

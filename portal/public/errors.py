@@ -32,6 +32,12 @@ def too_many_requests(error):
     return _problem(_("Please try again later"), AdmissionError("rate_limited").message, 429, back=request.path)
 
 
+def forbidden(error):
+    return _problem(_("You may not open this page"),
+                    _("Your account does not give access to this page. If you need it, ask your district education "
+                      "department or the ministry."), 403)
+
+
 def not_found(error):
     return _problem(_("Page not found"), _("Check the address, or start again from the first page."), 404)
 

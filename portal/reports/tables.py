@@ -76,8 +76,9 @@ def table(report):
     """(header, body rows, total row): plain values, labels as text."""
     cols = columns(report)
     header = [str(_l("Code")), str(ROW_LABEL[report.row_level])] + [str(column.label) for column in cols]
-    body = [[row.code, row_name(report, row)] + [value(row.figures, column.key) for column in cols]
-            for row in report.rows]
+    # A school's rows are its languages: the name says it, a language code would not (issue 16).
+    body = [["" if report.row_level == "language" else row.code, row_name(report, row)]
+            + [value(row.figures, column.key) for column in cols] for row in report.rows]
     total = ["", str(_l("Total"))] + [value(report.total, column.key) for column in cols]
     return header, body, total
 
@@ -118,6 +119,7 @@ def to_xlsx(report, title, progress=()):
                      str(_l("Applications made so far"))]))
         for day in progress:
             days.append(safe_row([day.day, day.new, day.cancelled, day.cumulative]))
+            days.cell(row=days.max_row, column=1).number_format = "DD.MM.YYYY"
         for cell in days[1]:
             cell.font = Font(bold=True)
         days.column_dimensions["A"].width = 12
