@@ -7,19 +7,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from portal.admission import cancelling, documents_window, proofs
+from portal.admission import cancelling, class_lists, documents_window, enrolment, proofs, referrals
 from portal.admission.status import TRANSITIONS
 from portal.extensions import db
-from portal.models import ApplicantContact, ApplicationEvent, Document, OutboxMessage
+from portal.models import ApplicantContact, ApplicationEvent, ClassSet, Document, OutboxMessage
 from tests.builders import create_applicant, create_application, create_campaign, create_seat_pool
 
 BISHKEK = timezone(timedelta(hours=6))
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=BISHKEK)
 AFTER_WINDOW = datetime(2026, 9, 7, 12, 0, tzinfo=BISHKEK)
 
-# Owned elsewhere (other branches add their own notify_applicant call): the merger
-# removes each name from this set as its branch lands, and the test then covers it.
-OWNED_ELSEWHERE = {"enrolled", "commission_decision", "transferred_to_special_school"}
+# Every transition is driven here (the commission's decision, which creates an
+# application rather than changing one, is walked in tests/test_lifecycle.py).
+OWNED_ELSEWHERE = set()
 # Transitions that no person (and no job) causes today.
 CAUSED_BY_NOBODY = set()
 
@@ -85,6 +85,17 @@ def _drive(world, source, target):
                                                        now=AFTER_WINDOW)
     elif target == "proof_rejected":
         _reject(application)
+    elif target == "transferred_to_special_school":
+        referrals.refer_to_special_school(application, conclusion_number="ПМПК-3", conclusion_date=NOW.date(),
+                                          now=NOW)
+    elif target == "enrolled":
+        campaign, pool = world
+        db.session.add(ClassSet(campaign=campaign, school=pool.school, number=1, language=pool.language, seats=25))
+        db.session.flush()
+        class_lists.distribute(campaign, pool.school_id, pool.language, now=AFTER_WINDOW)
+        class_lists.lock(campaign, pool.school_id, None, now=AFTER_WINDOW)
+        enrolment.issue_order(campaign, pool.school, number="1", order_date=AFTER_WINDOW.date(), staff_id=None,
+                              now=AFTER_WINDOW)
     else:
         raise AssertionError(f"no action drives {source} -> {target}")
     return application
