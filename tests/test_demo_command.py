@@ -141,3 +141,47 @@ def test_demo_prints_no_code_for_an_unknown_pin_or_a_pin_without_its_document(de
 
 def _id_document(person):
     return {"id_document": person["parent_id_document"]} if person.get("parent_id_document") else {}
+
+
+def _csrf(page):
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)
+
+
+def _staff(demo, email, password):
+    """A staff member signed in at /admin/login with the password the demo printed."""
+    assert password in demo.output()
+    client = httpx.Client(base_url=demo.base, timeout=30, follow_redirects=True)
+    answer = client.post("/admin/login", data={"csrf_token": _csrf(client.get("/admin/login").text),
+                                               "email": email, "password": password})
+    assert answer.status_code == 200 and "/admin/login" not in str(answer.url), answer.text[-500:]
+    return client
+
+
+def test_demo_each_staff_role_signs_in_and_does_its_main_job(demo):
+    """README: sign in as each staff role with the printed password and do that role's main job."""
+    today = time.strftime("%Y-%m-%d")
+    # District: the quotas the deadline confirmed (the demo starts in stage 1) wait for approval.
+    district = _staff(demo, "district.gb-len@example.kg", "demo-district-2026")
+    ids = re.findall(r"/admin/quota/details/\?id=(\d+)", district.get("/admin/quota/").text)
+    assert ids, "the district sees its schools' quotas"
+    details = district.get(f"/admin/quota/details/?id={ids[0]}").text
+    approved = district.post("/admin/quota/approve/", data={"csrf_token": _csrf(details), "id": ids[0]})
+    assert approved.status_code == 200 and 'class="alert alert-success' in approved.text
+    # Commission: a decision for a child without a PIN, told to a child-protection worker.
+    secretary = _staff(demo, "commission.gb-len@example.kg", "demo-commission-2026")
+    form = secretary.get("/admin/commission_decision/new/").text
+    recorded = secretary.post("/admin/commission_decision/new/", data={
+        "csrf_token": _csrf(form), "number": "КДД-DEMO-1", "decided_on": today, "school_code": "GB-LEN-039",
+        "language": "ky", "grounds": "§9: no documents", "child_pin": "", "child_last_name": "Асанова",
+        "child_first_name": "Айзада", "child_patronymic": "", "child_birth_date": "2019-05-04", "child_sex": "F",
+        "applicant_role": "child_protection", "applicant_name": "Жумабаева Гүлнара", "applicant_pin": "",
+        "applicant_phone": "+996555123456", "applicant_email": "", "message_locale": "ru"})
+    assert recorded.status_code == 200
+    assert "КДД-DEMO-1" in secretary.get("/admin/commission_decision/").text
+    # Director: the school's applications, the commission's child among them.
+    director = _staff(demo, "director.gb-len-039@example.kg", "demo-director-2026")
+    assert "Асанова" in director.get("/admin/application/").text
+    # Ministry: the national report.
+    ministry = _staff(demo, "ministry@example.kg", "demo-ministry-2026")
+    report = ministry.get("/admin/reports/")
+    assert report.status_code == 200 and "GB" in report.text
