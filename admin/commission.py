@@ -11,16 +11,17 @@ from flask import current_app, flash, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from admin.choices import school_code_options, school_filter
 from admin.forms import CommissionDecisionForm, JoinChildPinForm
 from admin.labels import LANGUAGE, choices, label_formatter
 from admin.scoping import OutOfScope, ScopedModelView
 from admin.security import now
-from portal.admission import commission
+from portal.admission import commission, quota_changes
 from portal.admission.campaigns import current_campaign
 from portal.extensions import db
-from portal.models import CommissionDecision
+from portal.models import ClassSet, CommissionDecision, School
 from portal.unit_of_work import attempt
 
 SECRETARY = ("commission",)
@@ -84,6 +85,14 @@ class CommissionDecisionView(ScopedModelView):
     def create_form(self, obj=None):
         form = CommissionDecisionForm()
         form.school_code.choices = school_code_options()
+        campaign = current_campaign()
+        if campaign is not None:
+            # Only the languages the district's schools teach (issue 16): no Tajik or English
+            # where no first grade is taught in them; the domain refuses a school's own gaps.
+            taught = quota_changes.languages_taught(
+                campaign, within=ClassSet.school_id.in_(select(School.id).where(School.district_id ==
+                                                                                self.scope.district_id)))
+            form.language.choices = [(code, LANGUAGE[code]) for code in taught]
         return form
 
     def create_model(self, form):

@@ -1,6 +1,7 @@
 """Issue 14, items 3 and 4: commission decisions for every child (§9, §26, §3)
 and referral to a special school (§18, §23), in the domain layer, at the API,
 in the import, and in the staff portal's scope."""
+import re
 from datetime import date
 
 import pytest
@@ -392,3 +393,12 @@ def test_the_referral_and_decision_messages_speak_each_language(app, template, c
         assert all("ПМПК-77" in body and "31.03.2026" in body for body in texts.values())
     else:
         assert all("КДД-21" in body and "30.03.2026" in body for body in texts.values())
+
+
+def test_the_secretarys_form_offers_only_the_languages_the_districts_schools_teach(portal, world, client):  # noqa: F811
+    """Issue 16: no Russian, Uzbek, Tajik or English where no first grade of the district is taught in it
+    (the sample's GB-LEN teaches its first grades in Kyrgyz only)."""
+    staff_sign_in(client, COMMISSION_A)
+    page = client.get("/admin/commission_decision/new/").get_data(as_text=True)
+    offered = re.findall(r'<option[^>]*value="(\w\w)"', page.split('name="language"', 1)[1].split("</select>", 1)[0])
+    assert offered == ["ky"]
