@@ -71,13 +71,18 @@ def start_services(url, env_extra, log_dir):
         worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=REPO, env=env,
                                   stdout=open(os.path.join(log_dir, "worker.log"), "w"), stderr=subprocess.STDOUT)
     base = "http://" + env.get("GUNICORN_BIND", "127.0.0.1:8000")
-    for _ in range(100):
+    wait_until_answering(base)
+    return base, web, worker, env
+
+
+def wait_until_answering(base, seconds=20):
+    """Until the server at `base` answers anything (any status) or `seconds` pass."""
+    for _ in range(int(seconds / 0.2)):
         try:
-            httpx.get(base + "/api/v1/openapi.json", timeout=2)
-            break
+            httpx.post(base + "/api/v1/applications", timeout=2)
+            return
         except httpx.HTTPError:
             time.sleep(0.2)
-    return base, web, worker, env
 
 
 def main():
@@ -150,12 +155,7 @@ def run_anchor(url, families, clients, work, env):
                            stdout=open(os.path.join(work, "anchor-gunicorn.log"), "w"), stderr=subprocess.STDOUT)
     base = "http://" + anchor_env.get("GUNICORN_BIND", "127.0.0.1:8000")
     try:
-        for _ in range(100):
-            try:
-                httpx.post(base + "/api/v1/applications", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_until_answering(base)
         subprocess.run([sys.executable, os.path.join(REPO, "bench", "opening_day_wave.py"), wave_file, result_file,
                         "--url", base, "--clients", str(clients)], check=True)
     finally:

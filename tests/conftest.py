@@ -132,3 +132,19 @@ def sample(app):
     load_sample()
     at(app, STAGE1)
     return app
+
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A copy of the sample folder to spoil."""
+    target = tmp_path / "folder"
+    shutil.copytree(SAMPLE_DIR, target)
+    return target
+
+
+# Fixtures shared by several directories, kept in support modules (not test modules).
+from tests.fake_registry import fake_registry  # noqa: E402,F401
+from tests.fake_tunduk import fake_tunduk, tunduk  # noqa: E402,F401
+from tests.jobs_support import redis_app, sms_gateway, smtp_inbox  # noqa: E402,F401
+from tests.staff import portal, world  # noqa: E402,F401

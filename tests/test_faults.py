@@ -6,7 +6,7 @@ half-written) and the service carrying on once the fault is gone.
 On SQLite the lost connection is simulated (the driver's OperationalError from
 an engine hook: there is no server to lose); with DATABASE_URL on PostgreSQL the
 backend is really terminated with pg_terminate_backend() from another connection.
-The worker killed mid-job is in tests/test_faults_worker.py (needs Redis).
+The worker killed mid-job is in tests/jobs/test_faults_worker.py (needs Redis).
 """
 import os
 import sqlite3
@@ -20,9 +20,8 @@ from portal.config import TestConfig
 from portal.extensions import db
 from portal.models import Application, AuditEntry, OutboxMessage, School, SeatPool
 from tests import public_form
-from tests.fake_registry import fake_registry  # noqa: F401  (fixture)
 from tests.scenario import SCENARIO, STAGE1, at, error_code, load_sample, register, sign_in, id_document
-from tests.test_jobs_support import free_port, require_redis
+from tests.jobs_support import free_port, require_redis
 
 RUSSIAN = {"Accept-Language": "ru"}
 
@@ -251,8 +250,8 @@ def test_messages_kept_while_redis_was_down_are_relayed_once_it_is_back(sample):
 
 
 # --- the registry slow or down (over HTTP) ---------------------------------------
-# tests/test_api_registry_outage.py covers the API against a registry that
-# answers 500; tests/test_public_registration.py the form against a stub. Here
+# tests/api/test_api_registry_outage.py covers the API against a registry that
+# answers 500; tests/public/test_public_registration.py the form against a stub. Here
 # the form meets the HTTP adapter and a registry that does not answer in time.
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 
 from portal.extensions import db
 from tests.browser.axe import axe_source, violations
-from tests.browser.test_admin_csp import admin_page, browser_sign_in, staff_live  # noqa: F401
-from tests.test_admin_fixtures import ROLE_LOGINS, portal, sign_in, world  # noqa: F401
+from tests.browser.test_admin_csp import browser_sign_in
+from tests.staff import ROLE_LOGINS, sign_in
 
 # (list, details of its first row, a form, a report or queue) per role.
 PAGES = {

@@ -5,38 +5,13 @@ confirmation, filters) still works from our static script."""
 import pytest
 
 from portal.extensions import db
-from tests.browser.conftest import LiveServer
-from tests.test_admin_fixtures import PASSWORD, ROLE_LOGINS, portal, sign_in, world  # noqa: F401
-from tests.test_security_headers import admin_pages
-
-# Collects violations before any script of the page runs.
-WATCH = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
-});
-"""
+from tests.staff import PASSWORD, ROLE_LOGINS, sign_in
+from tests.public.test_security_headers import admin_pages
 
 
-@pytest.fixture
-def staff_live(portal, world):
-    db.session.remove()
-    with LiveServer(portal) as server:
-        yield server
 
 
-@pytest.fixture
-def admin_page(browser):
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    context.add_init_script(WATCH)
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda message: message.type in ("error", "warning") and page.problems.append(
-        f"console {message.type}: {message.text}"))
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    yield page
-    context.close()
+
 
 
 def browser_sign_in(page, live, email):
