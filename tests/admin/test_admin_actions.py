@@ -8,6 +8,8 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.admission import quota_changes
@@ -128,7 +130,7 @@ def test_r5_the_automatic_confirmation_is_shown_as_such(portal, world):
     listing = district.get("/admin/quota/").get_data(as_text=True)
     assert "Confirmed automatically at the deadline" in listing
     district.post("/admin/quota/", data={})
-    district.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota_of(school).id]})
+    district.post("/admin/quota/action/", data={"action": "approve", "confirmed": "1", "rowid": [quota_of(school).id]})
     db.session.expire_all()
     assert quota_of(school).state == "approved_by_district"
 
@@ -302,11 +304,11 @@ def test_r17_import_of_addresses_is_all_or_nothing(portal, world):
 def test_the_district_verifies_its_schools(portal, world):
     app = portal
     director = signed_in(app, STAFF["director_a"])
-    director.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id]})
+    director.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [world["A"].id]})
     db.session.expire_all()
     assert world["A"].verified_at is None
     district = signed_in(app, STAFF["district_a"])
-    district.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id, world["O"].id]})
+    district.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [world["A"].id, world["O"].id]})
     db.session.expire_all()
     assert world["A"].verified_at is not None and world["O"].verified_at is None
     district.post(f"/admin/school/edit/?id={world['A'].id}", data={
@@ -331,8 +333,8 @@ def test_with_csrf_on_the_portals_own_forms_carry_their_token(portal, world):
     client.post("/admin/login", data={"email": STAFF["district_a"], "password": PASSWORD, "csrf_token": _token(login)})
     school = world["A"]
     listing = client.get("/admin/school/").get_data(as_text=True)
-    assert client.post("/admin/school/action/", data={"action": "verify", "rowid": [school.id]}).status_code == 400
-    client.post("/admin/school/action/", data={"action": "verify", "rowid": [school.id], "csrf_token": _token(listing)})
+    assert client.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [school.id]}).status_code == 400
+    client.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [school.id], "csrf_token": _token(listing)})
     db.session.expire_all()
     assert school.verified_at is not None
     appeal = db.session.scalars(select(Appeal).where(Appeal.district_id == school.district_id)).first()
@@ -367,7 +369,7 @@ def _approve(client, world):
 
 
 def _verify_school(client, world):
-    return client.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id]})
+    return client.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [world["A"].id]})
 
 
 def _add_address(client, world):
@@ -451,3 +453,25 @@ def test_r17_addresses_import_from_an_xlsx_workbook_too(portal, world):
     broken = director.post("/admin/microdistrict/import/", data={
         "reason": "x", "file": (io.BytesIO(b"not a workbook"), "list.xlsx")})
     assert "not a readable XLSX workbook" in broken.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("locale", ["ky", "ru"])
+def test_a_list_action_with_a_question_is_confirmed_on_a_page_of_its_own_first(portal, world, client, locale):
+    """Issue 16: Flask-Admin confirmed list actions with the browser's JavaScript only; without it
+    "Approve the quotas" ran at once. The first POST shows what will happen, in the user's language,
+    and changes nothing; the confirmed POST does it."""
+    sign_in(client, STAFF["district_a"])
+    client.get(f"/lang/{locale}")
+    quota = db.session.scalars(select(SchoolQuota).where(SchoolQuota.school_id == world["A"].id)).one()
+    quota.state = "confirmed_by_director"
+    db.session.commit()
+    page = client.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota.id]})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="confirmed" value="1"' in text and world["A"].code in text
+    with force_locale(locale):
+        assert str(_l("Approve the selected quotas?")) in text.replace("&#39;", "'")
+    db.session.expire_all()
+    assert db.session.get(SchoolQuota, quota.id).state == "confirmed_by_director", "nothing changed yet"
+    client.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota.id], "confirmed": "1"})
+    db.session.expire_all()
+    assert db.session.get(SchoolQuota, quota.id).state == "approved_by_district"

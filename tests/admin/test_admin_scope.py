@@ -155,7 +155,7 @@ def probe_model_view(probe, view, scope, foreign, world):
         probe("POST", f"{base}/delete/", data={"id": record_id})
         probe("POST", f"{base}/ajax/update/", data={"list_form_pk": record_id, "name_ky": "x"})
         for action_name, _text in view._actions:
-            probe("POST", f"{base}/action/", data={"action": action_name, "rowid": own_ids})
+            probe("POST", f"{base}/action/", data={"action": action_name, "rowid": own_ids, "confirmed": "1"})
 
 
 def probe_other_endpoint(probe, rule, view, foreign):
