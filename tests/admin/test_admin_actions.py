@@ -82,7 +82,7 @@ def test_r5_director_changes_the_draft_quota_and_a_refusal_explains_the_rule(por
     pool = db.session.scalars(select(SeatPool).where(SeatPool.school_id == school.id,
                                                      SeatPool.language == "ky")).one()
     assert pool.seats == sum(c.seats for c in class_sets(school) if c.language == "ky")
-    client.post("/admin/quota/confirm/", data={"id": quota.id})
+    client.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "confirmed_by_director"
     assert quota_of(school).director_confirmed_by_id == staff(STAFF["director_a"]).id
@@ -98,17 +98,17 @@ def test_r5_district_approves_a_confirmed_quota_and_no_role_does_the_others_part
     district = signed_in(app, STAFF["district_a"])
     # The district does not change or confirm a school's quota: that is the director's.
     district.post("/admin/quota/seats/", data={"class_set_id": class_sets(school)[0].id, "seats": 42})
-    district.post("/admin/quota/confirm/", data={"id": quota.id})
-    refused = district.post("/admin/quota/approve/", data={"id": quota.id}, follow_redirects=True)
+    district.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
+    refused = district.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota.id}, follow_redirects=True)
     assert "The director has not confirmed the quota yet." in flashed(refused)
     db.session.expire_all()
     assert quota_of(school).state == "draft" and class_sets(school)[0].seats == 41
     director = signed_in(app, STAFF["director_a"])
-    director.post("/admin/quota/approve/", data={"id": quota.id})  # not the director's to approve
-    director.post("/admin/quota/confirm/", data={"id": quota.id})
+    director.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota.id})  # not the director's to approve
+    director.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "confirmed_by_director"
-    district.post("/admin/quota/approve/", data={"id": quota.id})
+    district.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "approved_by_district"
     assert quota_of(school).district_approved_by_id == staff(STAFF["district_a"]).id
@@ -146,7 +146,7 @@ def test_r5_a_quota_below_the_kyrgyz_floor_says_so_on_its_page(portal, world):
     db.session.commit()
     page = director.get(f"/admin/quota/details/?id={quota.id}").get_data(as_text=True)
     assert "state-language-shortfall" in page and "1 more are needed" in page
-    director.post("/admin/quota/confirm/", data={"id": quota.id})
+    director.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "draft"
 
@@ -193,11 +193,11 @@ def test_r7_the_director_verifies_a_proof_and_can_open_the_file(portal, world):
     director = signed_in(app, STAFF["director_a"])
     file = director.get(f"/admin/application/document/?id={document.id}")
     assert file.status_code == 200 and file.data.startswith(b"%PDF")
-    director.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "accept"})
+    director.post("/admin/application/verify-proof/", data={"confirmed": "1", "document_id": document.id, "verdict": "accept"})
     db.session.expire_all()
     assert document.verification == "accepted" and document.verified_by_id == staff(STAFF["director_a"]).id
     district = signed_in(app, STAFF["district_a"])
-    district.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "reject"})
+    district.post("/admin/application/verify-proof/", data={"confirmed": "1", "document_id": document.id, "verdict": "reject"})
     db.session.expire_all()
     assert document.verification == "accepted"
     assert audited_by(STAFF["director_a"], "documents")
@@ -253,13 +253,13 @@ def test_r16_the_district_answers_an_appeal_which_is_mailed(portal, world):
     app = portal
     appeal = db.session.scalars(select(Appeal).where(Appeal.district_id == world["A"].district_id)).first()
     for email in (STAFF["director_a"], COMMISSION_A, STAFF["ministry"]):
-        signed_in(app, email).post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "No."})
+        signed_in(app, email).post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "No."})
     db.session.expire_all()
     assert appeal.status == "open"
     district = signed_in(app, STAFF["district_a"])
     page = district.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
     assert "Send the answer" in page
-    district.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "The school will call you."})
+    district.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "The school will call you."})
     db.session.expire_all()
     assert appeal.status == "answered" and appeal.answered_by_id == staff(STAFF["district_a"]).id
     assert [m["To"] for m in app.extensions["sent_mail"]] == [c.address for c in appeal.applicant.active_contacts]
@@ -339,7 +339,7 @@ def test_with_csrf_on_the_portals_own_forms_carry_their_token(portal, world):
     assert school.verified_at is not None
     appeal = db.session.scalars(select(Appeal).where(Appeal.district_id == school.district_id)).first()
     details = client.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
-    client.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "Yes.", "csrf_token": _token(details)})
+    client.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "Yes.", "csrf_token": _token(details)})
     db.session.expire_all()
     assert appeal.status == "answered"
 
@@ -361,11 +361,11 @@ def _quota_change(client, world):
 
 
 def _confirm(client, world):
-    return client.post("/admin/quota/confirm/", data={"id": quota_of(world["A"]).id})
+    return client.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota_of(world["A"]).id})
 
 
 def _approve(client, world):
-    return client.post("/admin/quota/approve/", data={"id": quota_of(world["B"]).id})
+    return client.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota_of(world["B"]).id})
 
 
 def _verify_school(client, world):
@@ -383,7 +383,7 @@ def _documents_received(client, world):
 
 def _verify_proof(client, world):
     document = db.session.scalars(select(Document).where(Document.application_id == _application("A").id)).one()
-    return client.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "accept"})
+    return client.post("/admin/application/verify-proof/", data={"confirmed": "1", "document_id": document.id, "verdict": "accept"})
 
 
 def _record_decision(client, world):
@@ -396,7 +396,7 @@ def _record_decision(client, world):
 
 def _answer_appeal(client, world):
     appeal = db.session.scalars(select(Appeal).where(Appeal.application_id == _application("A").id)).one()
-    return client.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "Answered."})
+    return client.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "Answered."})
 
 
 def _create_director(client, world):
@@ -475,3 +475,23 @@ def test_a_list_action_with_a_question_is_confirmed_on_a_page_of_its_own_first(p
     client.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota.id], "confirmed": "1"})
     db.session.expire_all()
     assert db.session.get(SchoolQuota, quota.id).state == "approved_by_district"
+
+
+@pytest.mark.parametrize("locale", ["ky", "ru"])
+def test_an_irreversible_form_shows_what_will_happen_before_it_does_it(portal, world, client, locale):
+    """Issue 16: confirming a quota (nobody can change it afterwards) first shows a page that says
+    so, in the user's language, with the same form and a CSRF token; only the confirmed POST acts."""
+    sign_in(client, STAFF["director_a"])
+    client.get(f"/lang/{locale}")
+    quota = quota_of(world["A"])
+    page = client.post("/admin/quota/confirm/", data={"id": quota.id})
+    text = page.get_data(as_text=True).replace("&#39;", "'")
+    assert page.status_code == 200 and 'name="confirmed" value="1"' in text
+    assert f'name="id" value="{quota.id}"' in text and 'name="csrf_token"' in text
+    with force_locale(locale):
+        assert str(_l("The district education department then approves it.")) in text
+    db.session.expire_all()
+    assert quota_of(world["A"]).state == "draft", "nothing changed yet"
+    client.post("/admin/quota/confirm/", data={"id": quota.id, "confirmed": "1"})
+    db.session.expire_all()
+    assert quota_of(world["A"]).state == "confirmed_by_director"

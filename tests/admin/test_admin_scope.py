@@ -171,7 +171,8 @@ def probe_other_endpoint(probe, rule, view, foreign):
             if "GET" in rule.methods:
                 probe("GET", url, query_string=values)
             if "POST" in rule.methods:
-                probe("POST", url, data={**benign, **values})
+                probe("POST", url, data={**benign, **values})  # a confirmation page must not show it either
+                probe("POST", url, data={**benign, **values, "confirmed": "1"})
 
 
 @pytest.mark.parametrize("role", ["director", "district", "commission", "ministry"])
