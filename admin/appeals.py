@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin.forms import AnswerAppealForm
 from admin.labels import APPEAL_STATUS, STATUS, choices, label_formatter, mask_pin
+from admin.confirmation import confirm_first
 from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.admission import proofs
@@ -71,7 +72,17 @@ class AppealView(ScopedModelView):
     def answer_form(self):
         return AnswerAppealForm()
 
+    def _describe_answer(self):
+        appeal = self.get_one(request.form.get("id"))
+        if not self.may_answer(appeal) or not (request.form.get("answer") or "").strip():
+            return None
+        points = [_("The answer is final: it is saved and sent to the applicant (R16).")]
+        if request.form.get("uphold"):
+            points.append(_("The appeal is upheld: the application is restored where it can be."))
+        return _("Send the answer"), points
+
     @expose("/answer/", methods=("POST",))
+    @confirm_first(_describe_answer)
     def answer(self):
         appeal = self.get_one(request.form.get("id"))
         form = AnswerAppealForm()

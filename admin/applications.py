@@ -16,6 +16,7 @@ from sqlalchemy import select
 from admin.choices import language_filter, school_filter
 from admin.labels import (CATEGORY, CLAIM_STATE, DOCUMENT_KIND, HISTORY_ACTOR, HISTORY_NOTE, LANGUAGE, SEX, STAGE,
                           STATUS, VERIFICATION, choices, label_formatter, name_of)
+from admin.confirmation import confirm_first
 from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.admission import claims, documents, documents_window, proofs, referrals
@@ -197,7 +198,37 @@ class ApplicationView(ScopedModelView):
     def may_release_for_missing_documents(self, application):
         return self.role_may(DIRECTOR) and documents_window.may_release_for_missing_documents(application, now())
 
+    def _describe_release(self):
+        application = self.get_one(request.form.get("id"))
+        reason = (request.form.get("reason") or "").strip()
+        if not self.role_may(DIRECTOR) or not reason:
+            return None  # the handler answers (a refusal, or the reason is asked for)
+        return _("Release the seat"), [
+            _("Application %(number)s of %(child)s ends and its seat is released: the next child can take it.",
+              number=application.number, child=application.child_first_name),
+            _("The parent is told the reason and how to appeal."),
+            _("Reason: %(reason)s", reason=reason)]
+
+    def _describe_proof_rejection(self):
+        document = self.scoped_get(Document, request.form.get("document_id"))
+        if not self.role_may(DIRECTOR) or request.form.get("verdict") == "accept":
+            return None
+        return _("Reject the proof"), [
+            _("The proof of application %(number)s is rejected with the reason and the note you wrote; the "
+              "parent is told and may appeal.", number=document.application.number if document.application
+              else ""),
+            _("Where the normal rules give no seat, the application ends and its seat is released.")]
+
+    def _describe_claim_rejection(self):
+        application = self.get_one(request.form.get("id"))
+        if not self.role_may(DIRECTOR) or request.form.get("verdict") == "accept":
+            return None
+        return _("Reject the birth certificate"), [
+            _("Application %(number)s ends and its seat is released; the parent is told why and how to appeal.",
+              number=application.number)]
+
     @expose("/release-missing-documents/", methods=("POST",))
+    @confirm_first(_describe_release)
     def release_for_missing_documents(self):
         """R11 (2026): the director releases one seat whose documents did not come,
         with a reason the parent reads."""
@@ -213,6 +244,7 @@ class ApplicationView(ScopedModelView):
         return self.back_to(".details_view", id=application.id)
 
     @expose("/verify-proof/", methods=("POST",))
+    @confirm_first(_describe_proof_rejection)
     def verify_proof(self):
         """R7, R9: accept the proof, or reject it with a reason and a note for the parent."""
         document = self.scoped_get(Document, request.form.get("document_id"))
@@ -233,6 +265,7 @@ class ApplicationView(ScopedModelView):
         return self.back_to(".details_view", id=document.application_id)
 
     @expose("/verify-claim/", methods=("POST",))
+    @confirm_first(_describe_claim_rejection)
     def verify_claim(self):
         """A child the parent added: the director confirms the original birth certificate,
         or rejects it with a reason and a note for the parent (the application ends)."""

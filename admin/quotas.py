@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from admin.choices import school_filter
 from admin.labels import LANGUAGE, QUOTA_STATE, choices, label_formatter, name_of
+from admin.confirmation import confirm_first
 from admin.scoping import ScopedModelView
 from admin.security import now
 from portal.admission import quota_changes
@@ -130,7 +131,24 @@ class QuotaView(ScopedModelView):
         return self._quota_change(quota, lambda: quota_changes.remove_added_class_set(
             quota.campaign, class_set, now=now()), _("The class-set was removed."))
 
+    def _describe_confirm(self):
+        quota = self.get_one(request.form.get("id"))
+        if not self.role_may(("director",)):
+            return None
+        return _("Confirm the quota"), [
+            _("The quota of %(school)s is confirmed as it stands: after this nobody can change it (R5).",
+              school=quota.school),
+            _("The district education department then approves it.")]
+
+    def _describe_approve(self):
+        quota = self.get_one(request.form.get("id"))
+        if not self.role_may(("district",)):
+            return None
+        return _("Approve the quota"), [
+            _("The quota of %(school)s becomes final for the campaign (§17).", school=quota.school)]
+
     @expose("/confirm/", methods=("POST",))
+    @confirm_first(_describe_confirm)
     def confirm(self):
         quota = self.get_one(request.form.get("id"))
         if self._director_only():
@@ -139,6 +157,7 @@ class QuotaView(ScopedModelView):
             quota.campaign, quota, self.staff_id, now=now()), _("The quota is confirmed."))
 
     @expose("/approve/", methods=("POST",))
+    @confirm_first(_describe_approve)
     def approve(self):
         quota = self.get_one(request.form.get("id"))
         if not self.role_may(("district",)):

@@ -252,6 +252,26 @@ class ScopedModelView(RoleAccess, ModelView):
         """The records of a bulk action, silently limited to the scope."""
         return scoped_rows_by_ids(self.get_query(), self.model, ids).all()
 
+    # --- list actions: confirmed on a page of their own (issue 16) ------------------------
+    # Flask-Admin asks to confirm an action with the browser's JavaScript confirm(); without
+    # JavaScript the action ran at once. Every action declared with a question is confirmed
+    # here instead, server-side: the first POST shows what will happen to which records, the
+    # second (`confirmed=1`, with its CSRF token) does it.
+
+    def get_actions_list(self):
+        actions, _questions = super().get_actions_list()
+        return actions, {}  # no browser confirm() on top of the page below
+
+    def handle_action(self, return_view=None):
+        action = request.form.get("action")
+        data = self._actions_data.get(action)
+        if data and data[2] and request.form.get("confirmed") != "1" and self.is_action_allowed(action):
+            ids = request.form.getlist("rowid")
+            return self.render("admin/action_confirm.html", action=action, title=data[1], question=data[2],
+                               ids=ids, rows=self.rows_for_ids(ids), url=request.path,
+                               back=get_redirect_target() or self.get_url(".index_view"))
+        return super().handle_action(return_view)
+
     def scoped_get(self, model, id):
         """A related record (a class-set, a document) by id; 404 outside the scope."""
         query = db.session.query(model).filter(scope_rule(model))

@@ -165,7 +165,7 @@ def test_demo_each_staff_role_signs_in_and_does_its_main_job(demo):
     ids = re.findall(r"/admin/quota/details/\?id=(\d+)", district.get("/admin/quota/").text)
     assert ids, "the district sees its schools' quotas"
     details = district.get(f"/admin/quota/details/?id={ids[0]}").text
-    approved = district.post("/admin/quota/approve/", data={"csrf_token": _csrf(details), "id": ids[0]})
+    approved = district.post("/admin/quota/approve/", data={"confirmed": "1", "csrf_token": _csrf(details), "id": ids[0]})
     assert approved.status_code == 200 and 'class="alert alert-success' in approved.text
     # Commission: a decision for a child without a PIN, told to a child-protection worker.
     secretary = _staff(demo, "commission.gb-len@example.kg", "demo-commission-2026")

@@ -73,6 +73,9 @@ class SchoolQuota(db.Model):
     school: Mapped[School] = relationship()
     campaign: Mapped[Campaign] = relationship()
 
+    def __str__(self):
+        return str(self.school)
+
 
 class ClassSet(db.Model):
     """One planned first-grade class with its language and seats."""

@@ -8,6 +8,8 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.admission import quota_changes
@@ -80,7 +82,7 @@ def test_r5_director_changes_the_draft_quota_and_a_refusal_explains_the_rule(por
     pool = db.session.scalars(select(SeatPool).where(SeatPool.school_id == school.id,
                                                      SeatPool.language == "ky")).one()
     assert pool.seats == sum(c.seats for c in class_sets(school) if c.language == "ky")
-    client.post("/admin/quota/confirm/", data={"id": quota.id})
+    client.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "confirmed_by_director"
     assert quota_of(school).director_confirmed_by_id == staff(STAFF["director_a"]).id
@@ -96,17 +98,17 @@ def test_r5_district_approves_a_confirmed_quota_and_no_role_does_the_others_part
     district = signed_in(app, STAFF["district_a"])
     # The district does not change or confirm a school's quota: that is the director's.
     district.post("/admin/quota/seats/", data={"class_set_id": class_sets(school)[0].id, "seats": 42})
-    district.post("/admin/quota/confirm/", data={"id": quota.id})
-    refused = district.post("/admin/quota/approve/", data={"id": quota.id}, follow_redirects=True)
+    district.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
+    refused = district.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota.id}, follow_redirects=True)
     assert "The director has not confirmed the quota yet." in flashed(refused)
     db.session.expire_all()
     assert quota_of(school).state == "draft" and class_sets(school)[0].seats == 41
     director = signed_in(app, STAFF["director_a"])
-    director.post("/admin/quota/approve/", data={"id": quota.id})  # not the director's to approve
-    director.post("/admin/quota/confirm/", data={"id": quota.id})
+    director.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota.id})  # not the director's to approve
+    director.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "confirmed_by_director"
-    district.post("/admin/quota/approve/", data={"id": quota.id})
+    district.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "approved_by_district"
     assert quota_of(school).district_approved_by_id == staff(STAFF["district_a"]).id
@@ -128,7 +130,7 @@ def test_r5_the_automatic_confirmation_is_shown_as_such(portal, world):
     listing = district.get("/admin/quota/").get_data(as_text=True)
     assert "Confirmed automatically at the deadline" in listing
     district.post("/admin/quota/", data={})
-    district.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota_of(school).id]})
+    district.post("/admin/quota/action/", data={"action": "approve", "confirmed": "1", "rowid": [quota_of(school).id]})
     db.session.expire_all()
     assert quota_of(school).state == "approved_by_district"
 
@@ -144,7 +146,7 @@ def test_r5_a_quota_below_the_kyrgyz_floor_says_so_on_its_page(portal, world):
     db.session.commit()
     page = director.get(f"/admin/quota/details/?id={quota.id}").get_data(as_text=True)
     assert "state-language-shortfall" in page and "1 more are needed" in page
-    director.post("/admin/quota/confirm/", data={"id": quota.id})
+    director.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota.id})
     db.session.expire_all()
     assert quota_of(school).state == "draft"
 
@@ -191,11 +193,11 @@ def test_r7_the_director_verifies_a_proof_and_can_open_the_file(portal, world):
     director = signed_in(app, STAFF["director_a"])
     file = director.get(f"/admin/application/document/?id={document.id}")
     assert file.status_code == 200 and file.data.startswith(b"%PDF")
-    director.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "accept"})
+    director.post("/admin/application/verify-proof/", data={"confirmed": "1", "document_id": document.id, "verdict": "accept"})
     db.session.expire_all()
     assert document.verification == "accepted" and document.verified_by_id == staff(STAFF["director_a"]).id
     district = signed_in(app, STAFF["district_a"])
-    district.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "reject"})
+    district.post("/admin/application/verify-proof/", data={"confirmed": "1", "document_id": document.id, "verdict": "reject"})
     db.session.expire_all()
     assert document.verification == "accepted"
     assert audited_by(STAFF["director_a"], "documents")
@@ -251,13 +253,13 @@ def test_r16_the_district_answers_an_appeal_which_is_mailed(portal, world):
     app = portal
     appeal = db.session.scalars(select(Appeal).where(Appeal.district_id == world["A"].district_id)).first()
     for email in (STAFF["director_a"], COMMISSION_A, STAFF["ministry"]):
-        signed_in(app, email).post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "No."})
+        signed_in(app, email).post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "No."})
     db.session.expire_all()
     assert appeal.status == "open"
     district = signed_in(app, STAFF["district_a"])
     page = district.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
     assert "Send the answer" in page
-    district.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "The school will call you."})
+    district.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "The school will call you."})
     db.session.expire_all()
     assert appeal.status == "answered" and appeal.answered_by_id == staff(STAFF["district_a"]).id
     assert [m["To"] for m in app.extensions["sent_mail"]] == [c.address for c in appeal.applicant.active_contacts]
@@ -302,11 +304,11 @@ def test_r17_import_of_addresses_is_all_or_nothing(portal, world):
 def test_the_district_verifies_its_schools(portal, world):
     app = portal
     director = signed_in(app, STAFF["director_a"])
-    director.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id]})
+    director.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [world["A"].id]})
     db.session.expire_all()
     assert world["A"].verified_at is None
     district = signed_in(app, STAFF["district_a"])
-    district.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id, world["O"].id]})
+    district.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [world["A"].id, world["O"].id]})
     db.session.expire_all()
     assert world["A"].verified_at is not None and world["O"].verified_at is None
     district.post(f"/admin/school/edit/?id={world['A'].id}", data={
@@ -331,13 +333,13 @@ def test_with_csrf_on_the_portals_own_forms_carry_their_token(portal, world):
     client.post("/admin/login", data={"email": STAFF["district_a"], "password": PASSWORD, "csrf_token": _token(login)})
     school = world["A"]
     listing = client.get("/admin/school/").get_data(as_text=True)
-    assert client.post("/admin/school/action/", data={"action": "verify", "rowid": [school.id]}).status_code == 400
-    client.post("/admin/school/action/", data={"action": "verify", "rowid": [school.id], "csrf_token": _token(listing)})
+    assert client.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [school.id]}).status_code == 400
+    client.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [school.id], "csrf_token": _token(listing)})
     db.session.expire_all()
     assert school.verified_at is not None
     appeal = db.session.scalars(select(Appeal).where(Appeal.district_id == school.district_id)).first()
     details = client.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
-    client.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "Yes.", "csrf_token": _token(details)})
+    client.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "Yes.", "csrf_token": _token(details)})
     db.session.expire_all()
     assert appeal.status == "answered"
 
@@ -359,15 +361,15 @@ def _quota_change(client, world):
 
 
 def _confirm(client, world):
-    return client.post("/admin/quota/confirm/", data={"id": quota_of(world["A"]).id})
+    return client.post("/admin/quota/confirm/", data={"confirmed": "1", "id": quota_of(world["A"]).id})
 
 
 def _approve(client, world):
-    return client.post("/admin/quota/approve/", data={"id": quota_of(world["B"]).id})
+    return client.post("/admin/quota/approve/", data={"confirmed": "1", "id": quota_of(world["B"]).id})
 
 
 def _verify_school(client, world):
-    return client.post("/admin/school/action/", data={"action": "verify", "rowid": [world["A"].id]})
+    return client.post("/admin/school/action/", data={"action": "verify", "confirmed": "1", "rowid": [world["A"].id]})
 
 
 def _add_address(client, world):
@@ -381,7 +383,7 @@ def _documents_received(client, world):
 
 def _verify_proof(client, world):
     document = db.session.scalars(select(Document).where(Document.application_id == _application("A").id)).one()
-    return client.post("/admin/application/verify-proof/", data={"document_id": document.id, "verdict": "accept"})
+    return client.post("/admin/application/verify-proof/", data={"confirmed": "1", "document_id": document.id, "verdict": "accept"})
 
 
 def _record_decision(client, world):
@@ -394,7 +396,7 @@ def _record_decision(client, world):
 
 def _answer_appeal(client, world):
     appeal = db.session.scalars(select(Appeal).where(Appeal.application_id == _application("A").id)).one()
-    return client.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "Answered."})
+    return client.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "Answered."})
 
 
 def _create_director(client, world):
@@ -451,3 +453,45 @@ def test_r17_addresses_import_from_an_xlsx_workbook_too(portal, world):
     broken = director.post("/admin/microdistrict/import/", data={
         "reason": "x", "file": (io.BytesIO(b"not a workbook"), "list.xlsx")})
     assert "not a readable XLSX workbook" in broken.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("locale", ["ky", "ru"])
+def test_a_list_action_with_a_question_is_confirmed_on_a_page_of_its_own_first(portal, world, client, locale):
+    """Issue 16: Flask-Admin confirmed list actions with the browser's JavaScript only; without it
+    "Approve the quotas" ran at once. The first POST shows what will happen, in the user's language,
+    and changes nothing; the confirmed POST does it."""
+    sign_in(client, STAFF["district_a"])
+    client.get(f"/lang/{locale}")
+    quota = db.session.scalars(select(SchoolQuota).where(SchoolQuota.school_id == world["A"].id)).one()
+    quota.state = "confirmed_by_director"
+    db.session.commit()
+    page = client.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota.id]})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="confirmed" value="1"' in text and world["A"].code in text
+    with force_locale(locale):
+        assert str(_l("Approve the selected quotas?")) in text.replace("&#39;", "'")
+    db.session.expire_all()
+    assert db.session.get(SchoolQuota, quota.id).state == "confirmed_by_director", "nothing changed yet"
+    client.post("/admin/quota/action/", data={"action": "approve", "rowid": [quota.id], "confirmed": "1"})
+    db.session.expire_all()
+    assert db.session.get(SchoolQuota, quota.id).state == "approved_by_district"
+
+
+@pytest.mark.parametrize("locale", ["ky", "ru"])
+def test_an_irreversible_form_shows_what_will_happen_before_it_does_it(portal, world, client, locale):
+    """Issue 16: confirming a quota (nobody can change it afterwards) first shows a page that says
+    so, in the user's language, with the same form and a CSRF token; only the confirmed POST acts."""
+    sign_in(client, STAFF["director_a"])
+    client.get(f"/lang/{locale}")
+    quota = quota_of(world["A"])
+    page = client.post("/admin/quota/confirm/", data={"id": quota.id})
+    text = page.get_data(as_text=True).replace("&#39;", "'")
+    assert page.status_code == 200 and 'name="confirmed" value="1"' in text
+    assert f'name="id" value="{quota.id}"' in text and 'name="csrf_token"' in text
+    with force_locale(locale):
+        assert str(_l("The district education department then approves it.")) in text
+    db.session.expire_all()
+    assert quota_of(world["A"]).state == "draft", "nothing changed yet"
+    client.post("/admin/quota/confirm/", data={"id": quota.id, "confirmed": "1"})
+    db.session.expire_all()
+    assert quota_of(world["A"]).state == "confirmed_by_director"

@@ -155,7 +155,7 @@ def probe_model_view(probe, view, scope, foreign, world):
         probe("POST", f"{base}/delete/", data={"id": record_id})
         probe("POST", f"{base}/ajax/update/", data={"list_form_pk": record_id, "name_ky": "x"})
         for action_name, _text in view._actions:
-            probe("POST", f"{base}/action/", data={"action": action_name, "rowid": own_ids})
+            probe("POST", f"{base}/action/", data={"action": action_name, "rowid": own_ids, "confirmed": "1"})
 
 
 def probe_other_endpoint(probe, rule, view, foreign):
@@ -171,7 +171,8 @@ def probe_other_endpoint(probe, rule, view, foreign):
             if "GET" in rule.methods:
                 probe("GET", url, query_string=values)
             if "POST" in rule.methods:
-                probe("POST", url, data={**benign, **values})
+                probe("POST", url, data={**benign, **values})  # a confirmation page must not show it either
+                probe("POST", url, data={**benign, **values, "confirmed": "1"})
 
 
 @pytest.mark.parametrize("role", ["director", "district", "commission", "ministry"])

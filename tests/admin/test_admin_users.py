@@ -110,7 +110,7 @@ def test_new_activation_links_only_for_accounts_never_activated_and_only_in_scop
 def test_disable_enable_and_unlock_within_the_roles_one_provisions(portal):
     district = signed_in(portal, STAFF["district_a"])
     director_b, colleague = staff(STAFF["director_b"]), staff("commission.gb-len@example.kg")
-    district.post("/admin/staff_user/action/", data={"action": "disable", "rowid": [director_b.id, colleague.id]})
+    district.post("/admin/staff_user/action/", data={"action": "disable", "confirmed": "1", "rowid": [director_b.id, colleague.id]})
     db.session.expire_all()
     assert not director_b.is_enabled and colleague.is_enabled  # a district provisions directors only
     refused = portal.test_client().post("/admin/login", data={"email": STAFF["director_b"], "password": "x"})

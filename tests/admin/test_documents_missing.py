@@ -56,11 +56,11 @@ def test_r11_the_director_releases_one_seat_with_a_reason_the_parent_reads(porta
     director = _staff(portal, STAFF["director_a"])
     details = director.get(f"/admin/application/details/?id={registered.id}").get_data(as_text=True)
     assert "Release the seat" in details
-    director.post("/admin/application/release-missing-documents/", data={"id": registered.id, "reason": " "})
+    director.post("/admin/application/release-missing-documents/", data={"confirmed": "1", "id": registered.id, "reason": " "})
     db.session.expire_all()
     assert db.session.get(Application, registered.id).status == "registered"  # a reason is needed
     director.post("/admin/application/release-missing-documents/",
-                  data={"id": registered.id, "reason": "The family has not answered three calls."})
+                  data={"confirmed": "1", "id": registered.id, "reason": "The family has not answered three calls."})
     db.session.expire_all()
     application = db.session.get(Application, registered.id)
     assert application.status == "documents_missing" and not application.is_active
@@ -75,9 +75,9 @@ def test_r11_only_the_schools_director_may_release(portal, registered):
         district_or_ministry = _staff(portal, email)
         assert registered.number in district_or_ministry.get("/admin/documents_missing/").get_data(as_text=True)
         district_or_ministry.post("/admin/application/release-missing-documents/",
-                                  data={"id": registered.id, "reason": "no"})
+                                  data={"confirmed": "1", "id": registered.id, "reason": "no"})
     response = _staff(portal, STAFF["director_b"]).post("/admin/application/release-missing-documents/",
-                                                        data={"id": registered.id, "reason": "no"})
+                                                        data={"confirmed": "1", "id": registered.id, "reason": "no"})
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(Application, registered.id).status == "registered"

@@ -218,7 +218,7 @@ def test_a_rejected_certificate_ends_the_application_and_the_next_applicant_take
     assert body["number"] in queue and "birth certificate" in queue
     details = page(director.get(f"/admin/application/details/?id={_application(body['number']).id}"))
     assert "I-АН № 123456" in details and "verify-claim" in details
-    director.post("/admin/application/verify-claim/", data={
+    director.post("/admin/application/verify-claim/", data={"confirmed": "1", 
         "id": _application(body["number"]).id, "verdict": "reject", "reason": "not_shown",
         "note": "The original certificate was not brought."})
     ended = _application(body["number"])
@@ -260,7 +260,7 @@ def test_r16_an_upheld_appeal_restores_an_application_ended_by_a_rejected_certif
                                  text="Here is the certificate.", now=STAGE1, application_number=body["number"])
     db.session.commit()
     district = _director(staff_portal, STAFF["district_a"])
-    district.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "The certificate is right.",
+    district.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "The certificate is right.",
                                                  "uphold": "y"})
     restored = _application(body["number"])
     assert (restored.status, restored.is_active, restored.over_quota) == ("registered", True, False)
@@ -291,11 +291,11 @@ def test_the_queue_of_claims_is_scoped_like_every_page(staff_portal, client):
     # Another school's director can neither see nor reject it.
     other = _director(app, STAFF["director_b"])
     assert other.get(f"/admin/application/details/?id={application_id}").status_code in (302, 404)
-    answer = other.post("/admin/application/verify-claim/", data={
+    answer = other.post("/admin/application/verify-claim/", data={"confirmed": "1", 
         "id": application_id, "verdict": "reject", "reason": "not_shown", "note": "x"})
     assert answer.status_code == 404
     # The district reads it but does not decide (the director does).
-    _director(app, STAFF["district_a"]).post("/admin/application/verify-claim/", data={
+    _director(app, STAFF["district_a"]).post("/admin/application/verify-claim/", data={"confirmed": "1", 
         "id": application_id, "verdict": "reject", "reason": "not_shown", "note": "x"})
     assert _claim().state == "unverified" and _application(body["number"]).is_active
 
@@ -392,9 +392,9 @@ def test_a_second_verdict_on_a_checked_certificate_is_refused_with_a_message_not
     body, _ = _claimed_and_registered(client, app)
     director = _director(app)
     application_id = _application(body["number"]).id
-    first = director.post("/admin/application/verify-claim/", data={"id": application_id, "verdict": "accept"})
+    first = director.post("/admin/application/verify-claim/", data={"confirmed": "1", "id": application_id, "verdict": "accept"})
     assert first.status_code == 302 and _claim().state == "confirmed"
-    again = director.post("/admin/application/verify-claim/", data={
+    again = director.post("/admin/application/verify-claim/", data={"confirmed": "1", 
         "id": application_id, "verdict": "reject", "reason": "not_shown", "note": "late"}, follow_redirects=True)
     assert again.status_code == 200
     assert _claim().state == "confirmed" and _application(body["number"]).status == "registered"

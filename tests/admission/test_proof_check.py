@@ -123,7 +123,7 @@ def test_r7_rejected_teacher_proof_outside_the_catchment_releases_the_seat(staff
     assert body["over_quota"] is True
     document = _application(body["number"]).proof_document
     director = _director(app)
-    director.post("/admin/application/verify-proof/", data={
+    director.post("/admin/application/verify-proof/", data={"confirmed": "1", 
         "document_id": document.id, "verdict": "reject", "reason": "not_a_teacher_of_the_school",
         "note": "Not on the staff of school 39."})
     rejected = _application(body["number"])
@@ -254,7 +254,7 @@ def test_r16_an_upheld_appeal_restores_a_rejected_teacher_proof_over_the_quota(s
     district = _director(app, STAFF["district_a"])
     page = district.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
     assert 'name="uphold"' in page and "No such teacher at our school." in page
-    district.post("/admin/appeal/answer/", data={"id": appeal.id, "answer": "The contract proves it.",
+    district.post("/admin/appeal/answer/", data={"confirmed": "1", "id": appeal.id, "answer": "The contract proves it.",
                                                  "uphold": "y"})
     restored = _application(body["number"])
     assert (restored.status, restored.is_active, restored.over_quota, restored.category) == (
@@ -347,10 +347,10 @@ def test_r13_the_trail_shows_who_checked_which_proof(portal, world):
     document = application.proof_document
     director = _director(app)
     # Another school's director cannot reject A's proof.
-    _director(app, STAFF["director_b"]).post("/admin/application/verify-proof/", data={
+    _director(app, STAFF["director_b"]).post("/admin/application/verify-proof/", data={"confirmed": "1", 
         "document_id": document.id, "verdict": "reject", "reason": "unreadable", "note": "x"})
     assert _application(marker("A", "Number")).proof_document.verification == "pending"
-    director.post("/admin/application/verify-proof/", data={
+    director.post("/admin/application/verify-proof/", data={"confirmed": "1", 
         "document_id": document.id, "verdict": "reject", "reason": "other_person", "note": "Another teacher's name."})
     user = staff(STAFF["director_a"])
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.actor == f"staff:{user.id}",

@@ -141,7 +141,7 @@ def test_disabling_a_user_ends_their_sessions_for_good_even_when_enabled_again(p
     target = staff(STAFF["director_b"])
     for action in ("disable", "enable"):
         response = district.post("/admin/staff_user/action/",
-                                 data={"action": action, "rowid": [target.id], "csrf_token": token})
+                                 data={"action": action, "rowid": [target.id], "csrf_token": token, "confirmed": "1"})
         assert response.status_code == 302
     db.session.expire_all()
     assert staff(STAFF["director_b"]).is_enabled
