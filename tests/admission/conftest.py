@@ -5,6 +5,7 @@ from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db
 from tests.backend_promise import require_promised_backend
+from tests.scenario import STAGE1, at
 
 
 @pytest.fixture
@@ -21,3 +22,10 @@ def race_app(database_url, tmp_path):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def staff_portal(portal):
+    """The sample data, staff passwords set, the clock at stage 1."""
+    at(portal, STAGE1)
+    return portal

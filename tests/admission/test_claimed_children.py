@@ -24,11 +24,10 @@ from portal.models import (
     OutboxMessage,
     RegistryLink,
     RegistryPerson,
-    School,
-    SeatPool,
 )
 from tests.public_form import page
 from tests.public_form import sign_in as form_sign_in
+from tests.seat_pools import leave_free, pool_of
 from tests.scenario import SCENARIO, STAGE1, at, error_code, register
 from tests.scenario import sign_in as parent_signs_in
 from tests.staff import STAFF, sign_in, staff
@@ -40,23 +39,7 @@ CHILD = {"child_pin": CLAIMED_PIN, "last_name": "Асанова", "first_name": 
 
 
 # --- helpers -------------------------------------------------------------------------------
-@pytest.fixture
-def staff_portal(portal):
-    """The sample data, staff passwords set, the clock at stage 1."""
-    at(portal, STAGE1)
-    return portal
-
-
-def _pool(school_code, language="ky"):
-    return db.session.scalars(select(SeatPool).join(School).where(School.code == school_code,
-                                                                  SeatPool.language == language)).one()
-
-
-def _leave_free(school_code, free, language="ky"):
-    pool = _pool(school_code, language)
-    pool.taken = pool.issued = pool.seats - free
-    db.session.commit()
-    return pool
+_pool, _leave_free = pool_of, leave_free  # tests/seat_pools.py
 
 
 def _add(client, headers, **changes):

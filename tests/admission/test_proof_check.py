@@ -22,6 +22,7 @@ from portal.admission.proofs import ProofRefused
 from portal.admission.campaigns import current_campaign
 from portal.extensions import db
 from portal.models import Appeal, Application, AuditEntry, Document, OutboxMessage, School, SeatPool
+from tests.seat_pools import leave_free, pool_of
 from tests.scenario import SCENARIO, STAGE1, STAGE2, at, error_code, register
 from tests.scenario import sign_in as parent_signs_in
 from tests.staff import STAFF, marker, sign_in, staff  # noqa: F401
@@ -32,23 +33,7 @@ SCHOOL_A = STAFF["school_a"]  # GB-LEN-039: the catchment school of stage1_paren
 
 
 # --- helpers -------------------------------------------------------------------------------
-@pytest.fixture
-def staff_portal(portal):
-    """The sample data, staff passwords set, the clock at stage 1."""
-    at(portal, STAGE1)
-    return portal
-
-
-def _pool(school_code, language="ky"):
-    return db.session.scalars(select(SeatPool).join(School).where(School.code == school_code,
-                                                                  SeatPool.language == language)).one()
-
-
-def _leave_free(school_code, free, language="ky"):
-    pool = _pool(school_code, language)
-    pool.taken = pool.issued = pool.seats - free
-    db.session.commit()
-    return pool
+_pool, _leave_free = pool_of, leave_free  # tests/seat_pools.py
 
 
 def _with_upload(client, app, who, school_code, *, child_pin=None, category="teacher", language="ky"):
