@@ -8,7 +8,6 @@ without its seal, the anchors deleted too, the chain recomputed after an edit.
 """
 import json
 import logging
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,22 +15,14 @@ from sqlalchemy.exc import DBAPIError
 
 from portal import audit_chain
 from portal.extensions import db
-from portal.models import AuditAnchor, AuditEntry, AuditSeal, utcnow
-from tests import builders
+from portal.models import AuditAnchor, AuditSeal, utcnow
+from tests.audit.trail import later, trail
 
 TRIGGERS = [f"{table}_no_{event}" for table in ("audit_entries", "audit_seals", "audit_anchors")
             for event in ("update", "delete")]
 
 
-def _trail(n=5, first=0):
-    for i in range(first, first + n):
-        builders.create_region(code=f"R-{i}")
-    db.session.commit()
-    return db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
-
-
-def _later():
-    return utcnow() + timedelta(minutes=10)
+_trail, _later = trail, later  # tests/audit/trail.py
 
 
 def _sealed(now=None):

@@ -1,6 +1,5 @@
 """The audit trail is tamper-evident: the chain verifies, and an edited or
 deleted row is found and named."""
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import null, select, text
@@ -9,18 +8,10 @@ from sqlalchemy.exc import DBAPIError
 from portal import audit, audit_chain
 from portal.extensions import db
 from portal.models import AuditEntry, AuditSeal, utcnow
-from tests import builders
+from tests.audit.trail import later, trail
 
 
-def _trail(n=5, first=0):
-    for i in range(first, first + n):
-        builders.create_region(code=f"R-{i}")
-    db.session.commit()
-    return db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
-
-
-def _later():
-    return utcnow() + timedelta(minutes=10)
+_trail, _later = trail, later  # tests/audit/trail.py
 
 
 def _force(statement):
